@@ -1,0 +1,274 @@
+// Package fit trains the source ANN of a conversion and does the per-epoch
+// work around it: evaluation on the validation split, the NQ noise
+// calibration (σ measured from the real ANN/SNN gap), and checkpoint
+// selection by validation SNN accuracy. The test set is never used here.
+package fit
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
+
+	"github.com/nqsnn/nqsnn/snnlib/snn"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
+)
+
+// Config holds the training settings. Zero values are replaced by Defaults.
+type Config struct {
+	Epochs       int     // number of epochs
+	LearningRate float64 // initial learning rate (cosine decay per epoch)
+	Momentum     float64 // SGD momentum
+	WeightDecay  float64 // L2 weight decay, on every trainable variable
+	// NoiseT is the noise-induction time step T_n: the SNN window whose gap
+	// sets σ (paper default 4).
+	NoiseT int
+	// SelectT is the SNN window at which validation accuracy selects the
+	// checkpoint (defaults to NoiseT).
+	SelectT int
+	// CalibrationBatches caps the validation batches used for calibration
+	// and selection (0: all).
+	CalibrationBatches int
+}
+
+// Defaults are the reference settings: SGD momentum 0.9, lr 0.05 with cosine
+// decay, weight decay 5e-4, T_n = 4.
+func Defaults() Config {
+	return Config{Epochs: 400, LearningRate: 0.05, Momentum: 0.9, WeightDecay: 5e-4, NoiseT: 4}
+}
+
+func (c Config) withDefaults() Config {
+	d := Defaults()
+	if c.Epochs == 0 {
+		c.Epochs = d.Epochs
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = d.LearningRate
+	}
+	if c.NoiseT == 0 {
+		c.NoiseT = d.NoiseT
+	}
+	if c.SelectT == 0 {
+		c.SelectT = c.NoiseT
+	}
+	return c
+}
+
+// Validate reports an unusable setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("fit: epochs must be >= 1, got %d", c.Epochs)
+	case c.LearningRate <= 0 || math.IsNaN(c.LearningRate):
+		return fmt.Errorf("fit: learning rate must be > 0, got %g", c.LearningRate)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("fit: momentum must be in [0, 1), got %g", c.Momentum)
+	case c.WeightDecay < 0:
+		return fmt.Errorf("fit: weight decay must be >= 0, got %g", c.WeightDecay)
+	case c.NoiseT < 1 || c.SelectT < 1:
+		return fmt.Errorf("fit: noise-induction and selection T must be >= 1, got %d and %d", c.NoiseT, c.SelectT)
+	}
+	return nil
+}
+
+// Epoch is what one epoch of training measured. Lambda, Mu and Sigma are per
+// activation site; Sigma is the noise the next epoch trains with.
+type Epoch struct {
+	Epoch     int       `json:"epoch"`
+	LR        float64   `json:"lr"`
+	Loss      float64   `json:"loss"`
+	TrainAcc  float64   `json:"train_acc"`
+	ValANNAcc float64   `json:"val_ann_acc"`
+	ValSNNAcc float64   `json:"val_snn_acc"` // at SelectT
+	SelectT   int       `json:"select_t"`
+	Lambda    []float64 `json:"lambda"`
+	Mu        []float64 `json:"mu,omitempty"`
+	Sigma     []float64 `json:"sigma,omitempty"`
+	Seconds   float64   `json:"seconds"`
+}
+
+// Progress receives progress reports: phase ("train", "validate",
+// "calibrate"), examples done in the phase, and a short status.
+type Progress func(phase string, done int, status string)
+
+// Trainer trains a network epoch by epoch.
+type Trainer struct {
+	backend backends.Backend
+	ctx     *context.Context
+	nw      snn.Network
+	cfg     Config
+	trainer *train.Trainer
+	annEval *context.Exec
+	sim     *snn.Simulator
+}
+
+// ErrNaN is returned (wrapped) when the training loss stops being finite.
+var ErrNaN = errors.New("training loss is not finite")
+
+// New prepares training of nw with variables in ctx (scope snn.ModelScope).
+func New(backend backends.Backend, ctx *context.Context, nw snn.Network, cfg Config) (*Trainer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := nw.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{backend: backend, ctx: ctx, nw: nw, cfg: cfg}
+	modelFn := func(ctx *context.Context, _ any, inputs []*Node) []*Node {
+		logits, _ := nw.ANN(ctx.In(snn.ModelScope), inputs[0])
+		return []*Node{logits}
+	}
+	t.trainer = train.NewTrainer(backend, ctx.Checked(false), modelFn, losses.SparseCategoricalCrossEntropyLogits,
+		SGD{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay},
+		[]metrics.Interface{metrics.NewSparseCategoricalAccuracy("accuracy", "acc")}, nil)
+	var err error
+	t.annEval, err = context.NewExec(backend, ctx.In(snn.ModelScope).Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
+		logits, _ := nw.ANN(ctx, x)
+		pred := ArgMax(logits, 1, dtypes.Int32)
+		labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
+		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.sim, err = snn.NewSimulator(backend, ctx, nw)
+	return t, err
+}
+
+// Config returns the settings in use (defaults filled in).
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Simulator returns the trainer's SNN simulator (shares the variables).
+func (t *Trainer) Simulator() *snn.Simulator { return t.sim }
+
+// RunEpoch trains epoch (0-based) on one pass of trainDS, then evaluates on
+// valDS: ANN accuracy, noise calibration when the strategy calibrates (σ is
+// set for the next epoch), and SNN accuracy at SelectT.
+func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Progress) (*Epoch, error) {
+	start := time.Now()
+	rec := &Epoch{Epoch: epoch, SelectT: t.cfg.SelectT, LR: CosineLR(t.cfg.LearningRate, epoch, t.cfg.Epochs)}
+	if err := SetLearningRate(t.ctx, rec.LR); err != nil {
+		return nil, err
+	}
+	if err := t.trainer.ResetTrainMetrics(); err != nil {
+		return nil, err
+	}
+	var lossSum float64
+	var batches, examples int
+	trainDS.Reset()
+	for {
+		_, inputs, labels, err := trainDS.Yield()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading training data %q: %w", trainDS.Name(), err)
+		}
+		var m []*tensors.Tensor
+		if cerr := snn.TryCatchError(func() { m, err = t.trainer.TrainStep(nil, inputs, labels) }); cerr != nil {
+			return nil, cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		loss := float64(tensors.ToScalar[float32](m[0]))
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, fmt.Errorf("epoch %d, batch %d: %w (loss=%g); λ per layer: %v", epoch, batches, ErrNaN, loss,
+				snn.SiteScalars(t.ctx, strategy.LambdaVar))
+		}
+		rec.TrainAcc = float64(tensors.ToScalar[float32](m[len(m)-1]))
+		lossSum += loss
+		batches++
+		examples += inputs[0].Shape().Dimensions[0]
+		if progress != nil {
+			progress("train", examples, fmt.Sprintf("loss %.4f acc %.2f%%", lossSum/float64(batches), 100*rec.TrainAcc))
+		}
+	}
+	if batches == 0 {
+		return nil, fmt.Errorf("training data %q yielded no batches", trainDS.Name())
+	}
+	rec.Loss = lossSum / float64(batches)
+	var err error
+	if rec.ValANNAcc, err = t.EvalANN(valDS, progressPhase(progress, "validate")); err != nil {
+		return nil, err
+	}
+	if t.nw.Strategy.CalibratesNoise() {
+		if progress != nil {
+			progress("calibrate", 0, fmt.Sprintf("T_n=%d", t.cfg.NoiseT))
+		}
+		st, err := t.sim.Calibrate(valDS, t.cfg.NoiseT, t.cfg.CalibrationBatches)
+		if err != nil {
+			return nil, fmt.Errorf("calibrating noise: %w", err)
+		}
+		if err := snn.SetSigma(t.ctx, st.Std); err != nil {
+			return nil, err
+		}
+		rec.Mu, rec.Sigma = st.Mean, st.Std
+	}
+	if t.nw.Strategy.BalancePercentile() > 0 {
+		if _, err := snn.BalanceThresholds(t.sim, valDS, t.cfg.CalibrationBatches); err != nil {
+			return nil, fmt.Errorf("balancing thresholds: %w", err)
+		}
+	}
+	res, err := t.sim.Evaluate(valDS, t.cfg.SelectT, progressPhase(progress, "snn"))
+	if err != nil {
+		return nil, err
+	}
+	rec.ValSNNAcc = res.Accuracy[t.cfg.SelectT-1]
+	rec.Lambda = snn.SiteScalars(t.ctx, strategy.LambdaVar)
+	rec.Seconds = time.Since(start).Seconds()
+	return rec, nil
+}
+
+func progressPhase(p Progress, phase string) func(int) {
+	if p == nil {
+		return nil
+	}
+	return func(done int) { p(phase, done, "") }
+}
+
+// EvalANN returns the noise-free ANN accuracy on one pass of ds.
+func (t *Trainer) EvalANN(ds train.Dataset, progress func(int)) (float64, error) {
+	return EvalANN(t.annEval, ds, progress)
+}
+
+// EvalANN runs an accuracy executor (images, labels -> correct count) over ds.
+func EvalANN(exec *context.Exec, ds train.Dataset, progress func(int)) (float64, error) {
+	ds.Reset()
+	defer ds.Reset()
+	correct, n := 0, 0
+	for {
+		_, inputs, labels, err := ds.Yield()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading data set %q: %w", ds.Name(), err)
+		}
+		out, err := exec.Exec(inputs[0], labels[0])
+		if err != nil {
+			return 0, err
+		}
+		correct += int(tensors.ToScalar[int32](out[0]))
+		out[0].FinalizeAll()
+		n += inputs[0].Shape().Dimensions[0]
+		if progress != nil {
+			progress(n)
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("data set %q yielded no examples", ds.Name())
+	}
+	return float64(correct) / float64(n), nil
+}

@@ -1,0 +1,211 @@
+package snn
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
+)
+
+// GapStats are the per-site statistics of the gap between the noise-free ANN
+// activation (ANN inputs) and the SNN's firing rate times θ (SNN inputs) over
+// a window of T steps: the residual error the NQ activation models.
+type GapStats struct {
+	T       int
+	Batches int
+	Mean    []float64 // μ_l: mean over batches of the batch's mean gap
+	Std     []float64 // σ_l = sqrt(mean over batches of the batch's gap variance)
+}
+
+// Calibrate measures GapStats on up to maxBatches batches of ds (all when
+// maxBatches <= 0), simulating T steps per batch. This is the paper's noise
+// calibration: run it on validation data, never the test set.
+func (s *Simulator) Calibrate(ds train.Dataset, T, maxBatches int) (*GapStats, error) {
+	s.Record(true)
+	defer s.Record(false)
+	var gapExec *context.Exec
+	st := &GapStats{T: T}
+	var sumVar []float64
+	err := forEachBatch(ds, func(images, labels *tensors.Tensor) error {
+		if maxBatches > 0 && st.Batches >= maxBatches {
+			return nil
+		}
+		br, err := s.RunBatch(images, labels, T)
+		if err != nil {
+			return err
+		}
+		defer br.Window.Free()
+		if gapExec == nil {
+			gapExec, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
+				return s.gapGraph(ctx, in, T)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		out, err := gapExec.Exec(append([]any{images}, anySlice(br.Window.OutSum)...)...)
+		if err != nil {
+			return err
+		}
+		means, vars := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		freeAll(out)
+		if st.Mean == nil {
+			st.Mean, sumVar = make([]float64, len(means)), make([]float64, len(means))
+		}
+		for i := range means {
+			st.Mean[i] += float64(means[i])
+			sumVar[i] += float64(vars[i])
+		}
+		st.Batches++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.Batches == 0 {
+		return nil, errorf("calibration data set %q yielded no batches", ds.Name())
+	}
+	st.Std = make([]float64, len(sumVar))
+	for i := range sumVar {
+		st.Mean[i] /= float64(st.Batches)
+		st.Std[i] = math.Sqrt(sumVar[i] / float64(st.Batches))
+	}
+	return st, nil
+}
+
+// gapGraph: inputs images, osum[n]; outputs mean and variance of the gap per site.
+func (s *Simulator) gapGraph(ctx *context.Context, in []*Node, T int) []*Node {
+	x, osum := in[0], in[1:]
+	means, vars := make([]*Node, len(osum)), make([]*Node, len(osum))
+	s.nw.ANNWithSites(ctx, x, func(_ *context.Context, i int, _, act *Node) *Node {
+		gap := Sub(act, DivScalar(osum[i], float64(T)))
+		means[i] = ReduceAllMean(gap)
+		vars[i] = ReduceAllMean(Square(Sub(gap, means[i])))
+		return act
+	})
+	return []*Node{Stack(means, 0), Stack(vars, 0)}
+}
+
+// siteVariable returns the variable name of site i's scope in ctx's model scope.
+func siteVariable(ctx *context.Context, site int, name string) *context.Variable {
+	return ctx.In(ModelScope).In(siteName(site)).GetVariable(name)
+}
+
+func siteName(i int) string { return fmt.Sprintf("act%02d", i) }
+
+// SetSigma writes σ_l into each site's noise variable (strategy "nq").
+func SetSigma(ctx *context.Context, sigma []float64) error {
+	return setSiteScalars(ctx, strategy.SigmaVar, sigma)
+}
+
+// SiteScalars reads a scalar variable (λ, σ, threshold) of every site, in
+// order, stopping at the first site without it.
+func SiteScalars(ctx *context.Context, name string) []float64 {
+	var out []float64
+	for i := 0; ; i++ {
+		v := siteVariable(ctx, i, name)
+		if v == nil {
+			return out
+		}
+		t, err := v.Value()
+		if err != nil {
+			return out
+		}
+		out = append(out, float64(tensors.ToScalar[float32](t)))
+	}
+}
+
+func setSiteScalars(ctx *context.Context, name string, values []float64) error {
+	for i, x := range values {
+		v := siteVariable(ctx, i, name)
+		if v == nil {
+			return errorf("site %d (%s) has no variable %q: build the network first", i, siteName(i), name)
+		}
+		if err := v.SetValue(tensors.FromScalar(float32(x))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BalanceThresholds sets every site's threshold to the strategy's percentile
+// of its ANN activations on up to maxBatches batches of ds (data-based
+// threshold balancing, Rueckauer et al. 2017). It returns the thresholds.
+func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float64, error) {
+	p := s.nw.Strategy.BalancePercentile()
+	if p <= 0 {
+		return nil, errorf("strategy %q learns its thresholds; nothing to balance", s.nw.Strategy.Name())
+	}
+	exec, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
+		var acts []*Node
+		s.nw.ANNWithSites(ctx, x, func(_ *context.Context, _ int, _, act *Node) *Node {
+			acts = append(acts, ConvertDType(act, dtypes.Float32))
+			return act
+		})
+		return acts
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Keep at most this many values per site; a strided sample is plenty for a percentile.
+	const maxSamples = 1 << 21
+	var samples [][]float32
+	batches := 0
+	err = forEachBatch(ds, func(images, _ *tensors.Tensor) error {
+		if maxBatches > 0 && batches >= maxBatches {
+			return nil
+		}
+		out, err := exec.Exec(images)
+		if err != nil {
+			return err
+		}
+		if samples == nil {
+			samples = make([][]float32, len(out))
+		}
+		for i, t := range out {
+			flat := tensors.MustCopyFlatData[float32](t)
+			stride := max(1, len(flat)*max(maxBatches, 1)/maxSamples)
+			for j := 0; j < len(flat); j += stride {
+				samples[i] = append(samples[i], flat[j])
+			}
+		}
+		freeAll(out)
+		batches++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if batches == 0 {
+		return nil, errorf("balancing data set %q yielded no batches", ds.Name())
+	}
+	th := make([]float64, len(samples))
+	for i, xs := range samples {
+		th[i] = Percentile(xs, p)
+		if th[i] <= 0 {
+			th[i] = 1 // a dead site: any positive threshold gives the same (silent) layer
+		}
+	}
+	return th, setSiteScalars(s.ctx, strategy.ThresholdVar, th)
+}
+
+// Percentile returns the p-th percentile (0..100) of xs by linear
+// interpolation between order statistics; xs is sorted in place.
+func Percentile(xs []float32, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	sort.Slice(xs, func(a, b int) bool { return xs[a] < xs[b] })
+	pos := p / 100 * float64(len(xs)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(xs)-1)
+	f := pos - float64(lo)
+	return float64(xs[lo])*(1-f) + float64(xs[hi])*f
+}
