@@ -5,15 +5,15 @@
 //
 // The data path runs through small packages, one concern each:
 //
-//	datasets -> model -> fit (train + calibrate) -> snn (convert + simulate) -> analysis -> plots
+//		datasets -> model -> fit (train + calibrate) -> snn (convert + simulate) -> analysis -> plots
 //
-//   - nq: the noisy quantised activation (QCFS clip-floor-shift plus Gaussian noise).
-//   - neuron: spiking neuron dynamics (integrate-and-fire with reset by subtraction, ...).
-//   - model: network definitions (small CNN, VGG-16, ResNet-18/20/34) built on [model.Net].
-//   - strategy: conversion strategies by name ("nq", "qcfs", "relu").
-//   - snn: conversion to IF neurons and multi-step simulation, noise calibration.
-//   - fit: training with SGD+momentum, cosine schedule, per-epoch calibration, checkpoint selection.
-//   - checkpoint: the single-file checkpoint format.
-//   - backend: choosing the compute backend (XLA GPU, XLA CPU, pure Go).
-//   - analysis, plots: residual-error diagnostics, synaptic operations, energy and figures.
+//	  - nq: the noisy quantised activation (QCFS clip-floor-shift plus Gaussian noise).
+//	  - neuron: spiking neuron dynamics (integrate-and-fire with reset by subtraction, ...).
+//	  - model: network definitions (small CNN, VGG-16, ResNet-18/20/34) built on [model.Net].
+//	  - strategy: conversion strategies by name ("nq", "qcfs", "relu").
+//	  - snn: conversion to IF neurons and multi-step simulation, noise calibration.
+//	  - fit: training with SGD+momentum, cosine schedule, per-epoch calibration, checkpoint selection.
+//	  - checkpoint: the single-file checkpoint format.
+//	  - backend: choosing the compute backend (XLA GPU, XLA CPU, pure Go).
+//	  - analysis, plots: residual-error diagnostics, synaptic operations, energy and figures.
 package snnlib

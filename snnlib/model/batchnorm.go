@@ -11,7 +11,7 @@ import (
 // plain reductions, so it runs on backends without fused BatchNorm ops and its
 // variables are easy to fold.
 type batchNorm struct {
-	meanVar, varVar             *context.Variable
+	meanVar, varVar               *context.Variable
 	scale, offset, mean, variance *Node
 }
 

@@ -48,11 +48,11 @@ func Backend(t testing.TB) backends.Backend {
 
 // Data is a tiny in-memory train.Dataset of images [N, H, W, C] and labels [N, 1].
 type Data struct {
-	Images    []float32
-	Labels    []int32
+	Images     []float32
+	Labels     []int32
 	N, H, W, C int
-	Batch     int
-	pos       int
+	Batch      int
+	pos        int
 }
 
 // Name implements train.Dataset.
