@@ -1,0 +1,158 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/nqsnn/nqsnn/snnlib/analysis"
+)
+
+// bars draws histogram h with bar heights heights (one per bin).
+func bars(h analysis.Histogram, heights []float64, fill color.Color) *plotter.Histogram {
+	b := make([]plotter.HistogramBin, h.Bins())
+	for i := range b {
+		b[i] = plotter.HistogramBin{Min: h.Edges[i], Max: h.Edges[i+1], Weight: heights[i]}
+	}
+	ph := &plotter.Histogram{Bins: b, Width: h.Width(), FillColor: fill}
+	ph.LineStyle.Width = vg.Points(0.5)
+	ph.LineStyle.Color = color.Gray{Y: 80}
+	return ph
+}
+
+// steps outlines histogram h as a step line, for overlaying several.
+func steps(h analysis.Histogram, heights []float64, i int) (*plotter.Line, error) {
+	xy := make(plotter.XYs, 0, h.Bins()+1)
+	for b, y := range heights {
+		xy = append(xy, plotter.XY{X: h.Edges[b], Y: y})
+	}
+	xy = append(xy, plotter.XY{X: h.Edges[h.Bins()], Y: heights[len(heights)-1]})
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PostStep
+	l.LineStyle = lineStyle(i)
+	return l, nil
+}
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
+
+func validHist(what string, h analysis.Histogram) error {
+	if h.Bins() == 0 || len(h.Edges) != h.Bins()+1 {
+		return fmt.Errorf("plots: %s: empty or malformed histogram (%d bins, %d edges)", what, h.Bins(), len(h.Edges))
+	}
+	return nil
+}
+
+func residualLabel(s analysis.ResidualStats) string {
+	name := s.Name
+	if name == "" {
+		name = fmt.Sprintf("layer %d", s.Index)
+	}
+	if s.T > 0 {
+		name += fmt.Sprintf(", T=%d", s.T)
+	}
+	return name
+}
+
+const residualX = "residual membrane potential v(T)/θ"
+
+// thetaBand marks v = 0 and v = θ, the band a well-converted neuron stays in.
+func thetaBand(p *plot.Plot, top float64) error {
+	for _, x := range []float64{0, 1} {
+		l, err := vLine(x, 0, top, referenceStyle(grey))
+		if err != nil {
+			return err
+		}
+		p.Add(l)
+	}
+	return nil
+}
+
+// ResidualHistograms overlays the residual membrane histograms of several
+// layers (or of one layer at several T) as outlines, with dashed lines at
+// v = 0 and v = θ. The legend gives each series' fraction outside [0, θ).
+func ResidualHistograms(stats []analysis.ResidualStats) (*plot.Plot, error) {
+	if len(stats) == 0 {
+		return nil, fmt.Errorf("plots: residual histograms need at least one layer")
+	}
+	p := newPlot("Residual membrane potential", residualX, "fraction of neurons")
+	top := 0.0
+	for i, s := range stats {
+		if err := validHist(residualLabel(s), s.Hist); err != nil {
+			return nil, err
+		}
+		f := s.Hist.Fractions()
+		top = max(top, maxOf(f))
+		l, err := steps(s.Hist, f, i)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s (%s outside [0,θ))", residualLabel(s), percent(s.Outside)), l)
+	}
+	if err := thetaBand(p, top); err != nil {
+		return nil, err
+	}
+	p.Y.Min = 0
+	return p, nil
+}
+
+// ResidualGrid draws one residual histogram panel per entry, cols per row,
+// each titled with its layer, T and fraction outside [0, θ).
+func ResidualGrid(stats []analysis.ResidualStats, cols int) (*Grid, error) {
+	if len(stats) == 0 {
+		return nil, fmt.Errorf("plots: residual grid needs at least one layer")
+	}
+	panels := make([]*plot.Plot, len(stats))
+	for i, s := range stats {
+		if err := validHist(residualLabel(s), s.Hist); err != nil {
+			return nil, err
+		}
+		p := newPlot(fmt.Sprintf("%s: %s outside [0,θ)", residualLabel(s), percent(s.Outside)), "v(T)/θ", "fraction")
+		p.Title.TextStyle.Font.Size = vg.Points(10)
+		f := s.Hist.Fractions()
+		p.Add(bars(s.Hist, f, seriesColor(0)))
+		if err := thetaBand(p, maxOf(f)); err != nil {
+			return nil, err
+		}
+		p.Y.Min = 0
+		panels[i] = p
+	}
+	return NewGrid(panels, cols)
+}
+
+// GapHistogram draws the distribution of ANN − SNN (as a density) with the
+// fitted Gaussian N(μ, σ²) over it: the noise the NQ activation injects.
+func GapHistogram(g analysis.GapStats, title string) (*plot.Plot, error) {
+	if err := validHist("gap", g.Hist); err != nil {
+		return nil, err
+	}
+	if title == "" {
+		title = "ANN − SNN gap"
+	}
+	p := newPlot(title, "ANN activation − SNN rate (units of value)", "probability density")
+	h := bars(g.Hist, g.Hist.Density(), color.NRGBA{R: 0, G: 114, B: 178, A: 140})
+	p.Add(h)
+	p.Legend.Add(fmt.Sprintf("measured (n=%d)", g.N), h)
+	if g.Std > 0 {
+		f := plotter.NewFunction(g.PDF)
+		f.XMin, f.XMax = g.Hist.Edges[0], g.Hist.Edges[g.Hist.Bins()]
+		f.Samples = 200
+		f.LineStyle = lineStyle(1)
+		p.Add(f)
+		p.Legend.Add(fmt.Sprintf("N(μ=%.3g, σ=%.3g)", g.Mean, g.Std), f)
+	}
+	p.Y.Min = 0
+	return p, nil
+}

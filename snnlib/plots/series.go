@@ -1,0 +1,297 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/nqsnn/nqsnn/snnlib/analysis"
+)
+
+// addLine adds a named line with points for series i.
+func addLine(p *plot.Plot, name string, xy plotter.XYs, i int, points bool) error {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return fmt.Errorf("plots: %s: %w", name, err)
+	}
+	l.LineStyle = lineStyle(i)
+	thumbs := []plot.Thumbnailer{l}
+	p.Add(l)
+	if points {
+		s, err := plotter.NewScatter(xy)
+		if err != nil {
+			return fmt.Errorf("plots: %s: %w", name, err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: seriesColor(i), Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+		thumbs = append(thumbs, s)
+	}
+	if name != "" {
+		p.Legend.Add(name, thumbs...)
+	}
+	return nil
+}
+
+// perEpoch turns values into points at epochs 1, 2, ...
+func perEpoch(v []float64) plotter.XYs {
+	xy := make(plotter.XYs, len(v))
+	for i, y := range v {
+		xy[i] = plotter.XY{X: float64(i + 1), Y: y}
+	}
+	return xy
+}
+
+// SigmaOverEpochs plots the noise σ of every layer over training: sigma is
+// [epoch][layer]. layerNames may be nil (layers are then numbered).
+func SigmaOverEpochs(sigma [][]float64, layerNames []string) (*plot.Plot, error) {
+	if len(sigma) == 0 || len(sigma[0]) == 0 {
+		return nil, fmt.Errorf("plots: σ over epochs needs at least one epoch and one layer")
+	}
+	layers := len(sigma[0])
+	for e, row := range sigma {
+		if len(row) != layers {
+			return nil, fmt.Errorf("plots: σ of epoch %d has %d layers, epoch 1 has %d", e+1, len(row), layers)
+		}
+		if err := checkFinite(fmt.Sprintf("σ of epoch %d", e+1), row); err != nil {
+			return nil, err
+		}
+	}
+	if layerNames != nil && len(layerNames) != layers {
+		return nil, fmt.Errorf("plots: %d layer names for %d layers of σ", len(layerNames), layers)
+	}
+	p := newPlot("Noise σ per layer during training", "epoch", "σ (units of value)")
+	for l := range layers {
+		col := make([]float64, len(sigma))
+		for e := range sigma {
+			col[e] = sigma[e][l]
+		}
+		name := fmt.Sprintf("layer %d", l)
+		if layerNames != nil {
+			name = layerNames[l]
+		}
+		if err := addLine(p, name, perEpoch(col), l, len(sigma) <= 30); err != nil {
+			return nil, err
+		}
+	}
+	padRanges(p)
+	p.Y.Min = max(p.Y.Min, 0)
+	p.X.Tick.Marker = integerTicks{}
+	return p, nil
+}
+
+// Curve is a named per-epoch series (values at epochs 1, 2, ...).
+type Curve struct {
+	Name   string
+	Values []float64
+}
+
+// TrainingCurves plots per-epoch curves on one axis labelled yLabel.
+func TrainingCurves(title, yLabel string, curves ...Curve) (*plot.Plot, error) {
+	p := newPlot(title, "epoch", yLabel)
+	n := 0
+	for i, c := range curves {
+		if len(c.Values) == 0 {
+			continue
+		}
+		if err := checkFinite(c.Name, c.Values); err != nil {
+			return nil, err
+		}
+		if err := addLine(p, c.Name, perEpoch(c.Values), i, len(c.Values) <= 30); err != nil {
+			return nil, err
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("plots: %q has no non-empty curve", title)
+	}
+	padRanges(p)
+	p.X.Tick.Marker = integerTicks{}
+	return p, nil
+}
+
+// History is what a training run records per epoch. Accuracies are
+// fractions in [0, 1]; empty series are left out.
+type History struct {
+	TrainLoss, ValLoss []float64
+	TrainAcc, ValAcc   []float64
+}
+
+// TrainingPanels draws loss and accuracy (%) side by side.
+func TrainingPanels(h History) (*Grid, error) {
+	loss, err := TrainingCurves("Loss", "cross-entropy loss",
+		Curve{"train", h.TrainLoss}, Curve{"validation", h.ValLoss})
+	if err != nil {
+		return nil, err
+	}
+	var accs []Curve
+	for _, c := range []Curve{{"train", h.TrainAcc}, {"validation", h.ValAcc}} {
+		pc, err := toPercent(c.Name+" accuracy", c.Values)
+		if err != nil {
+			return nil, err
+		}
+		accs = append(accs, Curve{c.Name, pc})
+	}
+	acc, err := TrainingCurves("Accuracy", "accuracy (%)", accs...)
+	if err != nil {
+		return nil, err
+	}
+	return NewGrid([]*plot.Plot{loss, acc}, 2)
+}
+
+// toPercent checks fractions and scales them to percent.
+func toPercent(what string, v []float64) ([]float64, error) {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		if !(x >= 0 && x <= 1) {
+			return nil, fmt.Errorf("plots: %s[%d] is %g, want a fraction in [0, 1]", what, i, x)
+		}
+		out[i] = 100 * x
+	}
+	return out, nil
+}
+
+// Run is one SNN's accuracy at several time steps.
+type Run struct {
+	Name        string
+	T           []int     // time steps, increasing
+	Accuracy    []float64 // fraction in [0, 1] at each T
+	ANNAccuracy float64   // source ANN's accuracy (fraction); 0 draws no ANN line
+}
+
+// AccuracyVsT plots accuracy (%) against time steps T for several runs, with
+// each run's ANN accuracy as a dashed line of its colour. logT uses a log
+// axis for T (for T = 1, 2, 4, ... 256).
+func AccuracyVsT(runs []Run, logT bool) (*plot.Plot, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("plots: accuracy vs T needs at least one run")
+	}
+	p := newPlot("Accuracy vs time steps", "time steps T", "accuracy (%)")
+	var ts []int
+	for _, r := range runs {
+		if len(r.T) == 0 || len(r.T) != len(r.Accuracy) {
+			return nil, fmt.Errorf("plots: run %q has %d time steps and %d accuracies, want equal and non-zero", r.Name, len(r.T), len(r.Accuracy))
+		}
+		for i, t := range r.T {
+			if t < 1 {
+				return nil, fmt.Errorf("plots: run %q: T[%d] is %d, want ≥ 1", r.Name, i, t)
+			}
+		}
+		ts = append(ts, r.T...)
+	}
+	slices.Sort(ts)
+	ts = slices.Compact(ts)
+	for i, r := range runs {
+		acc, err := toPercent(fmt.Sprintf("run %q accuracy", r.Name), r.Accuracy)
+		if err != nil {
+			return nil, err
+		}
+		xy := make(plotter.XYs, len(r.T))
+		for j, t := range r.T {
+			xy[j] = plotter.XY{X: float64(t), Y: acc[j]}
+		}
+		if err := addLine(p, r.Name, xy, i, true); err != nil {
+			return nil, err
+		}
+		if r.ANNAccuracy != 0 {
+			a, err := toPercent(fmt.Sprintf("run %q ANN accuracy", r.Name), []float64{r.ANNAccuracy})
+			if err != nil {
+				return nil, err
+			}
+			l, err := plotter.NewLine(plotter.XYs{{X: float64(ts[0]), Y: a[0]}, {X: float64(ts[len(ts)-1]), Y: a[0]}})
+			if err != nil {
+				return nil, err
+			}
+			l.LineStyle = referenceStyle(seriesColor(i))
+			p.Add(l)
+			p.Legend.Add(fmt.Sprintf("%s ANN (%.2f%%)", r.Name, a[0]), l)
+		}
+	}
+	if logT {
+		p.X.Scale = plot.LogScale{}
+	}
+	padRanges(p)
+	if len(ts) <= 12 {
+		ticks := make(plot.ConstantTicks, len(ts))
+		for i, t := range ts {
+			ticks[i] = plot.Tick{Value: float64(t), Label: strconv.Itoa(t)}
+		}
+		p.X.Tick.Marker = ticks
+	} else if logT {
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top, p.Legend.Left = false, false
+	return p, nil
+}
+
+// EnergyRun is one SNN's accuracy–latency–energy table.
+type EnergyRun struct {
+	Name        string
+	Table       analysis.Table
+	ANNAccuracy float64 // 0 draws no ANN point
+}
+
+// AccuracyVsEnergy plots accuracy (%) against SNN energy per example (µJ),
+// each point labelled with its T, and the ANN as a star at its own energy.
+func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("plots: accuracy vs energy needs at least one run")
+	}
+	p := newPlot("Accuracy vs energy", "energy per example (µJ)", "accuracy (%)")
+	for i, r := range runs {
+		if len(r.Table) == 0 {
+			return nil, fmt.Errorf("plots: run %q has an empty table", r.Name)
+		}
+		xy := make(plotter.XYs, len(r.Table))
+		labels := make([]string, len(r.Table))
+		for j, row := range r.Table {
+			acc, err := toPercent(fmt.Sprintf("run %q accuracy", r.Name), []float64{row.Accuracy})
+			if err != nil {
+				return nil, err
+			}
+			xy[j] = plotter.XY{X: row.SNNEnergy / 1e6, Y: acc[0]}
+			labels[j] = fmt.Sprintf("T=%d", row.T)
+		}
+		if err := checkFinite(fmt.Sprintf("run %q energy", r.Name), []float64{xy[0].X, xy[len(xy)-1].X}); err != nil {
+			return nil, err
+		}
+		if err := addLine(p, r.Name+" SNN", xy, i, true); err != nil {
+			return nil, err
+		}
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: labels})
+		if err != nil {
+			return nil, err
+		}
+		for k := range lab.TextStyle {
+			lab.TextStyle[k].Font.Size = vg.Points(8)
+			lab.TextStyle[k].Color = seriesColor(i)
+		}
+		lab.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(3)}
+		p.Add(lab)
+		if r.ANNAccuracy != 0 {
+			a, err := toPercent(fmt.Sprintf("run %q ANN accuracy", r.Name), []float64{r.ANNAccuracy})
+			if err != nil {
+				return nil, err
+			}
+			e := r.Table[0].ANNEnergy / 1e6
+			if math.IsNaN(e) || e <= 0 {
+				continue
+			}
+			s, err := plotter.NewScatter(plotter.XYs{{X: e, Y: a[0]}})
+			if err != nil {
+				return nil, err
+			}
+			s.GlyphStyle = draw.GlyphStyle{Color: seriesColor(i), Radius: vg.Points(4), Shape: draw.PyramidGlyph{}}
+			p.Add(s)
+			p.Legend.Add(r.Name+" ANN", s)
+		}
+	}
+	padRanges(p)
+	p.Legend.Top, p.Legend.Left = false, false
+	return p, nil
+}
