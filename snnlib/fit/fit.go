@@ -110,7 +110,13 @@ type Trainer struct {
 	trainer *train.Trainer
 	annEval *context.Exec
 	sim     *snn.Simulator
+	// Stop, if set, is polled between training batches; when it returns true
+	// RunEpoch abandons the epoch with ErrStopped.
+	Stop func() bool
 }
+
+// ErrStopped is returned when Trainer.Stop asked to stop mid-epoch.
+var ErrStopped = errors.New("training stopped")
 
 // ErrNaN is returned (wrapped) when the training loss stops being finite.
 var ErrNaN = errors.New("training loss is not finite")
@@ -174,6 +180,9 @@ func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Pro
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading training data %q: %w", trainDS.Name(), err)
+		}
+		if t.Stop != nil && t.Stop() {
+			return nil, ErrStopped
 		}
 		var m []*tensors.Tensor
 		if cerr := snn.TryCatchError(func() { m, err = t.trainer.TrainStep(nil, inputs, labels) }); cerr != nil {

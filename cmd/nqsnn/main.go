@@ -1,0 +1,134 @@
+// Command nqsnn trains an ANN with the noisy quantised (NQ) activation,
+// converts it to an integrate-and-fire SNN and reports accuracy, latency,
+// residual error and energy (Huang et al., arXiv 2404.17456).
+//
+// With no arguments it runs the embedded default job: MNIST (from the GoMNIST
+// Go module), the small CNN, strategy nq, the quick preset.
+//
+//	nqsnn [run] [flags]          train + calibrate + convert + simulate + report
+//	nqsnn eval CHECKPOINT        simulate a saved model at chosen T
+//	nqsnn compare RUN_DIR...     overlay several runs
+//	nqsnn bench                  backend and data benchmarks
+//	nqsnn setup                  install the XLA CPU plugin, check the notebook kernel
+//	nqsnn figures                regenerate figures/ from committed results
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nqsnn/nqsnn/kernelext"
+	"github.com/nqsnn/nqsnn/snnlib/experiment"
+)
+
+// usageError marks errors in the command line (exit code 2).
+type usageError struct{ error }
+
+const usage = `nqsnn converts ANNs to low-latency spiking neural networks (NQ method).
+
+Usage:
+  nqsnn [run] [flags]            train, calibrate, convert, simulate, write a report
+  nqsnn eval [flags] CHECKPOINT  simulate a saved model at chosen T values
+  nqsnn compare [flags] RUN_DIR...  one table and plot over several runs
+  nqsnn bench [flags]            backend and data-pipeline benchmarks
+  nqsnn setup [flags]            install the XLA CPU plugin; check the notebook kernel
+  nqsnn figures [flags]          regenerate figures/ from committed results
+  nqsnn version                  print the code version
+
+Run 'nqsnn COMMAND -h' for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(args, stdout, stderr)
+	case "eval":
+		err = cmdEval(args, stdout, stderr)
+	case "compare":
+		err = cmdCompare(args, stdout, stderr)
+	case "bench":
+		err = cmdBench(args, stdout, stderr)
+	case "setup":
+		err = cmdSetup(args, stdout, stderr)
+	case "figures":
+		err = cmdFigures(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, experiment.Version())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usageError{fmt.Errorf("unknown command %q", cmd)}
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "nqsnn: %v\n\n%s", err, usage)
+		return 2
+	case errors.Is(err, experiment.ErrInterrupted):
+		fmt.Fprintf(stderr, "nqsnn: %v\n", err)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "nqsnn: %v\n", err)
+		return 1
+	}
+}
+
+// newFlags makes a FlagSet whose errors are returned, not printed twice.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: nqsnn %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// progress shows a bar on a terminal and periodic lines in logs.
+func progress(title string, total int) experiment.Progress {
+	return kernelext.NewProgress(title, total)
+}
+
+// interrupts returns a channel closed at the first Ctrl-C or SIGTERM; a second
+// signal exits at once.
+func interrupts(stderr io.Writer) <-chan struct{} {
+	stop := make(chan struct{})
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(stderr, "\nnqsnn: stopping after the current batch (the last complete epoch is kept); press Ctrl-C again to quit now")
+		close(stop)
+		<-sig
+		os.Exit(130)
+	}()
+	return stop
+}

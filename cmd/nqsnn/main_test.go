@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nqsnn/nqsnn/snnlib/experiment"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "nqsnn-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "nqsnn")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("building nqsnn: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// nqsnn runs the real binary and returns its combined output and exit code.
+func nqsnn(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return string(out), code
+}
+
+// tiny is a run on the generated synthetic data set that takes seconds.
+var tiny = []string{"run", "-dataset", "synthetic", "-epochs", "3", "-batch-size", "16", "-t", "1,2,4,16", "-quiet", "-lr", "0.05"}
+
+func readResults(t *testing.T, dir string) *experiment.Results {
+	t.Helper()
+	res, err := experiment.LoadResults(dir)
+	require.NoError(t, err)
+	return res
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, code := nqsnn(t, append(tiny, "-out", dir)...)
+	require.Equal(t, 0, code, out)
+	res := readResults(t, dir)
+	assert.Equal(t, []int{1, 2, 4, 16}, res.T)
+	require.Len(t, res.SNNAccuracy, 4)
+	require.Len(t, res.Curve, 16)
+	assert.Greater(t, res.TestANNAccuracy, 0.5, "the synthetic classes are learnable")
+	assert.Len(t, res.Epochs, 3)
+	assert.Len(t, res.Sites, 3)
+	for _, f := range []string{"config.json", "checkpoint", "metrics.jsonl", "report.md", "accuracy_vs_t.svg"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+	for _, f := range []string{"accuracy_vs_t.png", "training.png", "sigma.png", "firing_rates.png", "accuracy_vs_energy.png"} {
+		fh, err := os.Open(filepath.Join(dir, f))
+		require.NoError(t, err)
+		img, err := png.Decode(fh)
+		fh.Close()
+		require.NoError(t, err, f)
+		assert.Equal(t, 900, img.Bounds().Dx(), f)
+	}
+	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(strings.TrimSpace(string(metrics)), "\n"), 3)
+
+	// A finished run is not overwritten without --force.
+	out, code = nqsnn(t, append(tiny, "-out", dir)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "already holds a finished run; use --force to overwrite it")
+
+	// eval re-simulates the saved model with other T values.
+	out, code = nqsnn(t, "eval", "-t", "1,3", "-out", filepath.Join(dir, "ev"), filepath.Join(dir, "checkpoint"))
+	require.Equal(t, 0, code, out)
+	ev := readResults(t, filepath.Join(dir, "ev"))
+	assert.Equal(t, []int{1, 3}, ev.T)
+	assert.InDelta(t, res.Curve[0], ev.SNNAccuracy[0], 1e-9, "same model, same T=1 accuracy")
+	assert.InDelta(t, res.TestANNAccuracy, ev.TestANNAccuracy, 1e-9)
+
+	// compare overlays runs.
+	cmp := filepath.Join(dir, "cmp")
+	out, code = nqsnn(t, "compare", "-out", cmp, dir, filepath.Join(dir, "ev"))
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "| run | ANN | T=1 | T=2 | T=3 | T=4 | T=16 | mean σ |")
+	assert.FileExists(t, filepath.Join(cmp, "compare_accuracy_vs_t.png"))
+}
+
+// An interrupted run resumed from its last complete epoch ends exactly as an
+// uninterrupted run with the same seed.
+func TestResumeEquivalence(t *testing.T) {
+	base := t.TempDir()
+	full, part := filepath.Join(base, "full"), filepath.Join(base, "part")
+	out, code := nqsnn(t, append(tiny, "-out", full)...)
+	require.Equal(t, 0, code, out)
+	out, code = nqsnn(t, append(tiny, "-out", part, "-stop-after", "1")...)
+	require.Equal(t, 130, code, out)
+	assert.Contains(t, out, "resume with: nqsnn run --resume "+part)
+	assert.NoFileExists(t, filepath.Join(part, "results.json"))
+	out, code = nqsnn(t, "run", "-resume", part, "-quiet")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "resuming after epoch 1 of 3")
+
+	a, b := readResults(t, full), readResults(t, part)
+	require.Len(t, b.Epochs, 3)
+	for i := range a.Epochs {
+		assert.InDelta(t, a.Epochs[i].Loss, b.Epochs[i].Loss, 1e-6, "epoch %d loss", i)
+		assert.InDeltaSlice(t, a.Epochs[i].Sigma, b.Epochs[i].Sigma, 1e-6, "epoch %d σ", i)
+	}
+	assert.Equal(t, a.TestANNAccuracy, b.TestANNAccuracy)
+	assert.Equal(t, a.Curve, b.Curve)
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"run", "-dataset", "imagenet-1k"}, 1, `invalid dataset: "imagenet-1k" (known: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic)`},
+		{[]string{"run", "-model", "resnet1000"}, 1, `unknown model "resnet1000"`},
+		{[]string{"run", "-strategy", "srp"}, 1, `unknown strategy "srp" (known: nq, qcfs, relu)`},
+		{[]string{"run", "-t", "1,0,4"}, 2, "time steps must be >= 1, got 0"},
+		{[]string{"run", "-t", "1,-2"}, 2, "time steps must be >= 1, got -2"},
+		{[]string{"run", "-t", "a"}, 2, `"a" is not an integer`},
+		{[]string{"run", "-epochs", "-3", "-dataset", "synthetic"}, 1, "epochs must be >= 1, got -3"},
+		{[]string{"run", "-no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
+		{[]string{"run", "-dataset", "cifar100", "-data-dir", filepath.Join(dir, "missing")}, 1, "missing"},
+		{[]string{"eval", filepath.Join(dir, "nope")}, 1, "no such file"},
+		{[]string{"compare"}, 2, "compare needs at least one run directory"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+	}
+	for _, c := range cases {
+		out, code := nqsnn(t, append(c.args, "-out", filepath.Join(dir, "x"))...)
+		if c.args[0] == "compare" || c.args[0] == "frobnicate" || c.args[0] == "eval" {
+			out, code = nqsnn(t, c.args...)
+		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, out)
+		assert.Contains(t, out, c.msg, "%v", c.args)
+	}
+	// Nothing half-written: a failed run leaves no results behind.
+	assert.NoFileExists(t, filepath.Join(dir, "x", "results.json"))
+
+	// A corrupt checkpoint names the problem.
+	bad := filepath.Join(dir, "bad.ckpt")
+	require.NoError(t, os.WriteFile(bad, []byte("NQSNN-CHECKPOINT\ngarbage garbage garbage"), 0o644))
+	out, code := nqsnn(t, "eval", bad)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "corrupt")
+}
+
+func TestHelp(t *testing.T) {
+	out, code := nqsnn(t, "run", "-h")
+	assert.Equal(t, 0, code)
+	for _, f := range []string{"-dataset", "-strategy", "-noise-t", "-resume", "-force", "(default 4)"} {
+		assert.Contains(t, out, f)
+	}
+	var cfg experiment.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"dataset":"mnist"}`), &cfg))
+}

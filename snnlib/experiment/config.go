@@ -1,0 +1,225 @@
+// Package experiment is the main job of nqsnn as library calls: load data,
+// train the ANN with a conversion strategy, calibrate, convert, simulate on
+// the test set, and write a self-contained run directory. The command line
+// (cmd/nqsnn) and the notebooks are thin layers over it.
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nqsnn/nqsnn/snnlib/fit"
+	"github.com/nqsnn/nqsnn/snnlib/model"
+	"github.com/nqsnn/nqsnn/snnlib/neuron"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
+)
+
+// Config is every setting of a run. It is saved as config.json and inside
+// every checkpoint, so a run can be re-created and resumed exactly.
+type Config struct {
+	Dataset  string `json:"dataset"`            // mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic
+	DataDir  string `json:"data_dir,omitempty"` // where the data set lies ("" = default location)
+	Model    string `json:"model"`              // cnn, vgg16, resnet18, resnet20, resnet34
+	Strategy string `json:"strategy"`           // nq, qcfs, relu
+	Neuron   string `json:"neuron"`             // if, if-reset-zero
+
+	Levels int     `json:"levels"` // quantisation levels L
+	Lambda float64 `json:"lambda"` // initial clip λ
+	NoiseT int     `json:"noise_t"`
+	// SelectT is the T at which validation SNN accuracy picks the checkpoint.
+	SelectT int   `json:"select_t"`
+	EvalT   []int `json:"eval_t"` // T values reported on the test set
+
+	Preset       string  `json:"preset"` // quick or paper (fills zero fields)
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LearningRate float64 `json:"learning_rate"`
+	Momentum     float64 `json:"momentum"`
+	WeightDecay  float64 `json:"weight_decay"`
+	Dropout      float64 `json:"dropout"`
+	Augment      string  `json:"augment"` // paper, basic, none
+	Seed         int64   `json:"seed"`
+	ValFraction  float64 `json:"val_fraction"`
+	// TrainLimit caps the training examples (0: all), for quick experiments.
+	TrainLimit int `json:"train_limit,omitempty"`
+	// CalibrationBatches caps the validation batches of calibration and
+	// selection (0: all).
+	CalibrationBatches int    `json:"calibration_batches,omitempty"`
+	Backend            string `json:"backend,omitempty"`
+}
+
+// DefaultConfig is the embedded default job: MNIST, small CNN, nq, quick preset.
+func DefaultConfig() Config {
+	return Config{Dataset: "mnist", Model: "cnn", Strategy: "nq", Neuron: "if", Preset: "quick"}
+}
+
+// Presets lists the known presets.
+var Presets = []string{"quick", "paper"}
+
+// WithPreset returns c with zero fields filled from its preset: "paper" is the
+// reference code's CIFAR schedule (400 epochs, lr 0.05, batch 128, paper
+// augmentation); "quick" fits in minutes on a laptop CPU.
+func (c Config) WithPreset() Config {
+	set := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	setF := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	setS := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	if c.Preset == "" {
+		c.Preset = "quick"
+	}
+	setS(&c.Neuron, "if")
+	set(&c.Levels, 4)
+	setF(&c.Lambda, 8)
+	set(&c.NoiseT, 4)
+	set(&c.SelectT, c.NoiseT)
+	set(&c.BatchSize, 128)
+	setF(&c.LearningRate, 0.05)
+	setF(&c.Momentum, 0.9)
+	setF(&c.WeightDecay, 5e-4)
+	setF(&c.ValFraction, 0.1)
+	if c.Seed == 0 {
+		c.Seed = 2024
+	}
+	if len(c.EvalT) == 0 {
+		c.EvalT = []int{1, 2, 4, 8, 16, 32, 64}
+	}
+	if c.Dropout == 0 && c.Model == "vgg16" {
+		c.Dropout = 0.5
+	}
+	switch c.Preset {
+	case "paper":
+		set(&c.Epochs, 400)
+		if strings.HasPrefix(c.Dataset, "cifar") {
+			setS(&c.Augment, "paper")
+		}
+		setS(&c.Augment, "basic")
+	default:
+		if c.Dataset == "mnist" || c.Dataset == "fashion-mnist" || c.Dataset == "synthetic" {
+			set(&c.Epochs, 5)
+			setS(&c.Augment, "none")
+		} else {
+			set(&c.Epochs, 10)
+			setS(&c.Augment, "basic")
+		}
+	}
+	return c
+}
+
+// Validate checks every field and names the first bad one.
+func (c Config) Validate() error {
+	bad := func(field string, format string, args ...any) error {
+		return fmt.Errorf("invalid %s: %s", field, fmt.Sprintf(format, args...))
+	}
+	if !slices.Contains(DatasetNames, c.Dataset) {
+		return bad("dataset", "%q (known: %s)", c.Dataset, strings.Join(DatasetNames, ", "))
+	}
+	if _, err := model.ByName(c.Model); err != nil {
+		return err
+	}
+	if _, err := strategy.ByName(c.Strategy, strategy.DefaultConfig()); err != nil {
+		return err
+	}
+	if _, err := neuron.ByName(c.Neuron); err != nil {
+		return err
+	}
+	if !slices.Contains(Presets, c.Preset) {
+		return bad("preset", "%q (known: %s)", c.Preset, strings.Join(Presets, ", "))
+	}
+	if !slices.Contains([]string{"paper", "basic", "none"}, c.Augment) {
+		return bad("augment", "%q (known: paper, basic, none)", c.Augment)
+	}
+	switch {
+	case c.Levels < 1:
+		return bad("levels", "L must be >= 1, got %d", c.Levels)
+	case c.Lambda <= 0 || math.IsNaN(c.Lambda):
+		return bad("lambda", "must be > 0, got %g", c.Lambda)
+	case c.NoiseT < 1:
+		return bad("noise-t", "must be >= 1, got %d", c.NoiseT)
+	case c.SelectT < 1:
+		return bad("select-t", "must be >= 1, got %d", c.SelectT)
+	case c.BatchSize < 1:
+		return bad("batch-size", "must be >= 1, got %d", c.BatchSize)
+	case c.ValFraction <= 0 || c.ValFraction >= 1:
+		return bad("val-fraction", "must be in (0, 1), got %g", c.ValFraction)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return bad("dropout", "must be in [0, 1), got %g", c.Dropout)
+	case c.TrainLimit < 0:
+		return bad("train-limit", "must be >= 0, got %d", c.TrainLimit)
+	}
+	if len(c.EvalT) == 0 {
+		return bad("t", "the list of T values is empty")
+	}
+	for _, t := range c.EvalT {
+		if t < 1 {
+			return bad("t", "time steps must be >= 1, got %d in %v", t, c.EvalT)
+		}
+	}
+	return c.fitConfig().Validate()
+}
+
+func (c Config) fitConfig() fit.Config {
+	return fit.Config{Epochs: c.Epochs, LearningRate: c.LearningRate, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
+		NoiseT: c.NoiseT, SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches}
+}
+
+func (c Config) strategyConfig() strategy.Config {
+	s := strategy.DefaultConfig()
+	s.Levels, s.Lambda = c.Levels, c.Lambda
+	return s
+}
+
+// MaxT is the largest evaluation T.
+func (c Config) MaxT() int { return slices.Max(c.EvalT) }
+
+// ParseTList parses "1,2,4,8" into a sorted list of distinct positive ints.
+func ParseTList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("invalid T list %q: %q is not an integer", s, f)
+		}
+		if v < 1 {
+			return nil, fmt.Errorf("invalid T list %q: time steps must be >= 1, got %d", s, v)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("invalid T list %q: no values", s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// LoadConfig reads a config.json.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,109 @@
+package experiment
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+
+	"github.com/gomlx/gomlx/pkg/ml/train"
+
+	"github.com/nqsnn/nqsnn/datasets"
+	"github.com/nqsnn/nqsnn/datasets/augment"
+)
+
+// DatasetNames are the data sets a run can use.
+var DatasetNames = datasets.Names()
+
+// DataInfo records what data a run used, for its outputs.
+type DataInfo struct {
+	Name          string    `json:"name"`
+	Source        string    `json:"source"`
+	NumClasses    int       `json:"num_classes"`
+	ClassNames    []string  `json:"class_names"`
+	ExampleShape  []int     `json:"example_shape"` // H, W, C
+	TrainExamples int       `json:"train_examples"`
+	ValExamples   int       `json:"val_examples"`
+	TestExamples  int       `json:"test_examples"`
+	Mean          []float32 `json:"mean"`
+	Std           []float32 `json:"std"`
+	NormSource    string    `json:"norm_source"`
+	Augment       string    `json:"augment"`
+	// The validation split: seed, fraction, whether stratified per class,
+	// and the SHA-256 of its sorted index list (so two runs can be checked
+	// to have held out the same images).
+	SplitSeed      uint64  `json:"split_seed"`
+	ValFraction    float64 `json:"val_fraction"`
+	Stratified     bool    `json:"stratified"`
+	ValIndicesHash string  `json:"val_indices_sha256"`
+	TrainLimit     int     `json:"train_limit,omitempty"`
+}
+
+// Data is a run's three splits as GoMLX training datasets.
+type Data struct {
+	Info  DataInfo
+	Train train.Dataset // shuffled per epoch, augmented, drops the last partial batch
+	Val   train.Dataset // held-out part of the training set: calibration and selection
+	Test  train.Dataset // the test set: final numbers only
+	// SetEpoch positions Train at the start of an epoch (its order depends
+	// only on the seed and the epoch, so resumed runs see the same data).
+	SetEpoch func(epoch int)
+}
+
+// LoadData loads cfg's data set and builds its splits.
+func LoadData(cfg Config) (*Data, error) {
+	trainSet, testSet, err := datasets.Load(cfg.Dataset, cfg.DataDir, datasets.WithProgress(os.Stderr))
+	if err != nil {
+		return nil, err
+	}
+	seed := uint64(cfg.Seed)
+	split, err := datasets.SplitTrainVal(trainSet.Labels, trainSet.NumClasses(), cfg.ValFraction, seed)
+	if err != nil {
+		return nil, err
+	}
+	trainIdx := split.Train
+	if cfg.TrainLimit > 0 && cfg.TrainLimit < len(trainIdx) {
+		// A seeded random subset, so every class stays represented.
+		trainIdx = slices.Clone(trainIdx)
+		r := rand.New(rand.NewPCG(seed, 0x7472))
+		r.Shuffle(len(trainIdx), func(i, j int) { trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i] })
+		trainIdx = trainIdx[:cfg.TrainLimit]
+		slices.Sort(trainIdx)
+	}
+	pipe, err := augment.Preset(cfg.Augment)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := datasets.NewBatcher(trainSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Shuffle: true, DropLast: len(trainIdx) >= cfg.BatchSize,
+		Seed: seed, Augment: pipe, Indices: trainIdx})
+	if err != nil {
+		return nil, err
+	}
+	val, err := datasets.NewBatcher(trainSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed, Indices: split.Val})
+	if err != nil {
+		return nil, err
+	}
+	test, err := datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	for _, i := range split.Val {
+		_ = binary.Write(h, binary.LittleEndian, int64(i))
+	}
+	info := DataInfo{
+		Name: cfg.Dataset, Source: trainSet.Source, NumClasses: trainSet.NumClasses(), ClassNames: trainSet.ClassNames,
+		ExampleShape: []int{trainSet.H, trainSet.W, trainSet.C}, TrainExamples: len(trainIdx), ValExamples: len(split.Val),
+		TestExamples: testSet.Len(), Mean: trainSet.Norm.Mean, Std: trainSet.Norm.Std, NormSource: trainSet.Norm.Source,
+		Augment: pipe.String(), SplitSeed: split.Seed, ValFraction: split.Fraction, Stratified: split.Stratified,
+		ValIndicesHash: hex.EncodeToString(h.Sum(nil)), TrainLimit: cfg.TrainLimit,
+	}
+	if trainSet.H != testSet.H || trainSet.W != testSet.W || trainSet.C != testSet.C {
+		return nil, fmt.Errorf("data set %s: train images are %dx%dx%d but test images %dx%dx%d", cfg.Dataset,
+			trainSet.H, trainSet.W, trainSet.C, testSet.H, testSet.W, testSet.C)
+	}
+	return &Data{Info: info, Train: tr, Val: val, Test: test, SetEpoch: func(e int) { _ = tr.Seek(e, 0) }}, nil
+}

@@ -1,0 +1,312 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/nqsnn/nqsnn/snnlib/analysis"
+	"github.com/nqsnn/nqsnn/snnlib/plots"
+)
+
+// FigureSize is the pixel size of report figures.
+var FigureSize = plots.Size{Width: 900, Height: 600}
+
+// Energy returns the accuracy-latency-energy table of a run: for every
+// evaluated T, test accuracy, synaptic operations per example (from the
+// measured spike counts and each layer's mean fan-out) and energy with the
+// default 45 nm per-operation energies.
+func (r *Results) Energy() (analysis.Table, error) {
+	syn := make([]analysis.Synapse, len(r.Synapses))
+	for i, s := range r.Synapses {
+		syn[i] = analysis.Synapse{Name: s.Name, Input: s.Input, InSize: s.InSize, MACs: s.MACs}
+	}
+	var points []analysis.LatencyPoint
+	for i, T := range r.T {
+		spikes := make([]float64, len(r.Sites))
+		for s, site := range r.Sites {
+			for t := 0; t < T && t < len(site.SpikesPerExample); t++ {
+				spikes[s] += site.SpikesPerExample[t]
+			}
+		}
+		ops, err := analysis.CountOpsFromTotals(syn, spikes, analysis.OpsOptions{T: T})
+		if err != nil {
+			return nil, err
+		}
+		points = append(points, analysis.LatencyPoint{T: T, Accuracy: r.SNNAccuracy[i], Ops: ops})
+	}
+	return analysis.LatencyEnergyTable(points, analysis.DefaultEnergyModel())
+}
+
+// Figures renders a run's figures as name -> drawer.
+func (r *Results) Figures() (map[string]plots.Drawer, error) {
+	figs := map[string]plots.Drawer{}
+	acc, err := plots.AccuracyVsT([]plots.Run{{Name: r.Label(), T: r.T, Accuracy: r.SNNAccuracy, ANNAccuracy: r.TestANNAccuracy}}, true)
+	if err != nil {
+		return nil, err
+	}
+	figs["accuracy_vs_t"] = acc
+	if len(r.Epochs) > 0 {
+		var h plots.History
+		var sigma [][]float64
+		for _, e := range r.Epochs {
+			h.TrainLoss = append(h.TrainLoss, e.Loss)
+			h.TrainAcc = append(h.TrainAcc, e.TrainAcc)
+			h.ValAcc = append(h.ValAcc, e.ValANNAcc)
+			if len(e.Sigma) > 0 {
+				sigma = append(sigma, e.Sigma)
+			}
+		}
+		tp, err := plots.TrainingPanels(h)
+		if err != nil {
+			return nil, err
+		}
+		figs["training"] = tp
+		if len(sigma) > 0 {
+			names := make([]string, len(r.Sites))
+			for i, s := range r.Sites {
+				names[i] = s.Name
+			}
+			sp, err := plots.SigmaOverEpochs(sigma, names)
+			if err != nil {
+				return nil, err
+			}
+			figs["sigma"] = sp
+		}
+	}
+	var fs []analysis.FiringStats
+	for i, s := range r.Sites {
+		fs = append(fs, analysis.FiringStats{Index: i, Name: s.Name, T: len(s.SpikesPerExample), N: s.Neurons, MeanRate: s.FiringRate})
+	}
+	if len(fs) > 0 {
+		fp, err := plots.FiringRates(fs)
+		if err != nil {
+			return nil, err
+		}
+		figs["firing_rates"] = fp
+	}
+	table, err := r.Energy()
+	if err != nil {
+		return nil, err
+	}
+	ep, err := plots.AccuracyVsEnergy([]plots.EnergyRun{{Name: r.Label(), Table: table, ANNAccuracy: r.TestANNAccuracy}})
+	if err != nil {
+		return nil, err
+	}
+	figs["accuracy_vs_energy"] = ep
+	return figs, nil
+}
+
+// Label names a run in legends: "nq resnet20 cifar10 L=4".
+func (r *Results) Label() string {
+	return fmt.Sprintf("%s %s %s L=%d", r.Config.Strategy, r.Config.Model, r.Config.Dataset, r.Config.Levels)
+}
+
+// saveFigures writes every figure as PNG and SVG into dir and returns the sorted names.
+func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
+	var names []string
+	for name := range figs {
+		names = append(names, name)
+	}
+	sortStrings(names)
+	for _, name := range names {
+		for _, ext := range []string{".png", ".svg"} {
+			if err := plots.Save(figs[name], FigureSize, filepath.Join(dir, name+ext)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return names, nil
+}
+
+// WriteReport renders the figures of res into dir and writes report.md.
+func WriteReport(dir string, res *Results) error {
+	figs, err := res.Figures()
+	if err != nil {
+		return err
+	}
+	names, err := saveFigures(dir, figs)
+	if err != nil {
+		return err
+	}
+	table, err := res.Energy()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	c := res.Config
+	fmt.Fprintf(&b, "# nqsnn run: %s\n\n", res.Label())
+	fmt.Fprintf(&b, "Data: %s (%d train / %d validation / %d test; validation split seed %d). Backend: %s. Code: %s.\n\n",
+		res.Data.Name, res.Data.TrainExamples, res.Data.ValExamples, res.Data.TestExamples, c.Seed, res.Backend, res.Version)
+	fmt.Fprintf(&b, "Training: %d epochs, batch %d, lr %g (cosine), momentum %g, weight decay %g, augmentation %s. "+
+		"Checkpoint selected at epoch %d by validation SNN accuracy at T=%d (%.2f%%); the test set is only used below.\n\n",
+		c.Epochs, c.BatchSize, c.LearningRate, c.Momentum, c.WeightDecay, c.Augment, res.BestEpoch+1, c.SelectT, 100*res.BestValSNNAcc)
+	fmt.Fprintf(&b, "## Test accuracy\n\nANN (noise-free): **%.2f%%**\n\n| T | SNN accuracy |\n|---|---|\n", 100*res.TestANNAccuracy)
+	for i, t := range res.T {
+		fmt.Fprintf(&b, "| %d | %.2f%% |\n", t, 100*res.SNNAccuracy[i])
+	}
+	fmt.Fprintf(&b, "\n## Accuracy, latency and energy\n\nPer example; energies 0.9 pJ/AC and 4.6 pJ/MAC (45 nm, Horowitz 2014).\n\n%s\n", table.Markdown())
+	fmt.Fprintf(&b, "## Layers\n\n| site | neurons | θ | σ | firing rate (spikes/neuron/step) |\n|---|---|---|---|---|\n")
+	for _, s := range res.Sites {
+		fmt.Fprintf(&b, "| %s | %d | %.4g | %.4g | %.4f |\n", s.Name, s.Neurons, s.Threshold, s.Sigma, s.FiringRate)
+	}
+	b.WriteString("\n## Figures\n\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "![%s](%s.png)\n\n", n, n)
+	}
+	return writeFile(filepath.Join(dir, ReportFile), []byte(b.String()))
+}
+
+// Comparison overlays several runs.
+type Comparison struct {
+	Runs []*Results
+	Dirs []string
+}
+
+// Compare loads the results of several run directories.
+func Compare(dirs []string) (*Comparison, error) {
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("compare: no run directories given")
+	}
+	c := &Comparison{Dirs: dirs}
+	for _, d := range dirs {
+		r, err := LoadResults(d)
+		if err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+		c.Runs = append(c.Runs, r)
+	}
+	return c, nil
+}
+
+// Markdown is one table: per run, ANN accuracy and SNN accuracy at every T
+// any run evaluated ("—" where a run did not), plus the mean σ.
+func (c *Comparison) Markdown() string {
+	var ts []int
+	seen := map[int]bool{}
+	for _, r := range c.Runs {
+		for _, t := range r.T {
+			if !seen[t] {
+				seen[t] = true
+				ts = append(ts, t)
+			}
+		}
+	}
+	sortInts(ts)
+	var b strings.Builder
+	b.WriteString("| run | ANN |")
+	for _, t := range ts {
+		fmt.Fprintf(&b, " T=%d |", t)
+	}
+	b.WriteString(" mean σ |\n|---|---|")
+	for range ts {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for i, r := range c.Runs {
+		fmt.Fprintf(&b, "| %s (%s) | %.2f%% |", r.Label(), filepath.Base(c.Dirs[i]), 100*r.TestANNAccuracy)
+		for _, t := range ts {
+			if a, ok := r.AccuracyAt(t); ok {
+				fmt.Fprintf(&b, " %.2f%% |", 100*a)
+			} else {
+				b.WriteString(" — |")
+			}
+		}
+		var s float64
+		for _, site := range r.Sites {
+			s += site.Sigma
+		}
+		if len(r.Sites) > 0 {
+			s /= float64(len(r.Sites))
+		}
+		fmt.Fprintf(&b, " %.4f |\n", s)
+	}
+	return b.String()
+}
+
+// Figures returns the overlaid accuracy-vs-T plot and per-layer σ bars.
+func (c *Comparison) Figures() (map[string]plots.Drawer, error) {
+	var runs []plots.Run
+	var energy []plots.EnergyRun
+	for i, r := range c.Runs {
+		name := r.Label() + " (" + filepath.Base(c.Dirs[i]) + ")"
+		runs = append(runs, plots.Run{Name: name, T: r.T, Accuracy: r.SNNAccuracy, ANNAccuracy: r.TestANNAccuracy})
+		table, err := r.Energy()
+		if err != nil {
+			return nil, err
+		}
+		energy = append(energy, plots.EnergyRun{Name: name, Table: table, ANNAccuracy: r.TestANNAccuracy})
+	}
+	acc, err := plots.AccuracyVsT(runs, true)
+	if err != nil {
+		return nil, err
+	}
+	en, err := plots.AccuracyVsEnergy(energy)
+	if err != nil {
+		return nil, err
+	}
+	figs := map[string]plots.Drawer{"compare_accuracy_vs_t": acc, "compare_accuracy_vs_energy": en}
+	var sigma []*plot.Plot
+	for i, r := range c.Runs {
+		if len(r.Epochs) == 0 || len(r.Epochs[len(r.Epochs)-1].Sigma) == 0 {
+			continue
+		}
+		var hist [][]float64
+		for _, e := range r.Epochs {
+			hist = append(hist, e.Sigma)
+		}
+		names := make([]string, len(r.Sites))
+		for j, s := range r.Sites {
+			names[j] = s.Name
+		}
+		p, err := plots.SigmaOverEpochs(hist, names)
+		if err != nil {
+			return nil, err
+		}
+		p.Title.Text = "σ per layer: " + filepath.Base(c.Dirs[i])
+		sigma = append(sigma, p)
+	}
+	if len(sigma) > 0 {
+		g, err := plots.NewGrid(sigma, min(2, len(sigma)))
+		if err != nil {
+			return nil, err
+		}
+		figs["compare_sigma"] = g
+	}
+	return figs, nil
+}
+
+// Write saves the comparison table (compare.md) and figures into dir.
+func (c *Comparison) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	figs, err := c.Figures()
+	if err != nil {
+		return err
+	}
+	names, err := saveFigures(dir, figs)
+	if err != nil {
+		return err
+	}
+	md := "# Comparison\n\n" + c.Markdown() + "\n"
+	for _, n := range names {
+		md += fmt.Sprintf("![%s](%s.png)\n\n", n, n)
+	}
+	return writeFile(filepath.Join(dir, "compare.md"), []byte(md))
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

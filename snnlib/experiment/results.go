@@ -1,0 +1,247 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
+	"github.com/nqsnn/nqsnn/snnlib/fit"
+	"github.com/nqsnn/nqsnn/snnlib/model"
+	"github.com/nqsnn/nqsnn/snnlib/snn"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
+)
+
+// SiteResult describes one activation site of the converted network on the test set.
+type SiteResult struct {
+	Name      string  `json:"name"`
+	Shape     []int   `json:"shape"`
+	Neurons   int     `json:"neurons"`
+	Threshold float64 `json:"threshold"` // θ of the IF neurons (λ, or the balanced threshold)
+	Mu        float64 `json:"mu,omitempty"`
+	Sigma     float64 `json:"sigma,omitempty"`
+	// SpikesPerExample[t] is the mean number of spikes one example causes at step t+1.
+	SpikesPerExample []float64 `json:"spikes_per_example"`
+	// FiringRate is spikes per neuron per step over the whole window.
+	FiringRate float64 `json:"firing_rate"`
+}
+
+// Results are a run's test-set numbers; saved as results.json.
+type Results struct {
+	Config        Config   `json:"config"`
+	Data          DataInfo `json:"data"`
+	Version       string   `json:"version"`
+	Backend       string   `json:"backend"`
+	BestEpoch     int      `json:"best_epoch"`
+	BestValSNNAcc float64  `json:"best_val_snn_accuracy"`
+	// TestANNAccuracy is the noise-free ANN's test accuracy.
+	TestANNAccuracy float64   `json:"test_ann_accuracy"`
+	T               []int     `json:"t"`
+	SNNAccuracy     []float64 `json:"snn_accuracy"` // at each T
+	// Curve is the SNN test accuracy at every t = 1..max T.
+	Curve    []float64       `json:"curve"`
+	Sites    []SiteResult    `json:"sites"`
+	Synapses []model.Synapse `json:"synapses"`
+	Epochs   []fit.Epoch     `json:"epochs"`
+	Seconds  float64         `json:"seconds"`
+}
+
+// AccuracyAt returns the SNN test accuracy at T (NaN-free: false if T was not simulated).
+func (r *Results) AccuracyAt(T int) (float64, bool) {
+	if T < 1 || T > len(r.Curve) {
+		return 0, false
+	}
+	return r.Curve[T-1], true
+}
+
+// finish evaluates the selected checkpoint on the test set and writes results, figures and report.
+func (r *runner) finish(meta *Meta) (*Results, error) {
+	start := time.Now()
+	res, err := evaluate(r.be, r.data, r.nw, filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT, r.phase)
+	if err != nil {
+		return nil, err
+	}
+	res.Backend = r.be.Name()
+	res.Epochs = meta.Epochs
+	res.Seconds += time.Since(start).Seconds()
+	for _, e := range meta.Epochs {
+		res.Seconds += e.Seconds
+	}
+	if err := WriteResults(r.dir, res); err != nil {
+		return nil, err
+	}
+	if err := WriteReport(r.dir, res); err != nil {
+		return nil, fmt.Errorf("writing report: %w", err)
+	}
+	fmt.Fprintf(r.log, "test: ANN %.2f%%, SNN %s (%s)\n", 100*res.TestANNAccuracy, formatCurve(res), elapsed(start))
+	return res, nil
+}
+
+func formatCurve(res *Results) string {
+	s := ""
+	for i, t := range res.T {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("T=%d %.2f%%", t, 100*res.SNNAccuracy[i])
+	}
+	return s
+}
+
+// WriteResults saves res as results.json in dir, atomically.
+func WriteResults(dir string, res *Results) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResultsFile), append(b, '\n'))
+}
+
+// LoadResults reads a run directory's results.json.
+func LoadResults(dir string) (*Results, error) {
+	var res Results
+	if err := readJSON(filepath.Join(dir, ResultsFile), &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// evaluate loads a checkpoint into a fresh context and measures it on the test split.
+func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, tList []int, phase func(string, int) Progress) (*Results, error) {
+	c, err := checkpoint.Load(ckptPath)
+	if err != nil {
+		return nil, err
+	}
+	var meta Meta
+	if err := c.DecodeMeta(&meta); err != nil {
+		return nil, err
+	}
+	ctx := context.New()
+	if err := c.Restore(ctx); err != nil {
+		return nil, err
+	}
+	sites, syn, err := nw.Describe(be, ctx, data.Info.ExampleShape)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s does not fit model %s: %w", ckptPath, meta.Config.Model, err)
+	}
+	tr, err := fit.New(be, ctx, nw, meta.Config.fitConfig())
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{Config: meta.Config, Data: data.Info, Version: Version(), BestEpoch: meta.Best, T: tList, Synapses: syn}
+	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
+		res.BestValSNNAcc = meta.Epochs[meta.Best].ValSNNAcc
+	}
+	p := phase("test ANN", data.Info.TestExamples)
+	res.TestANNAccuracy, err = tr.EvalANN(data.Test, func(n int) { p.Update(n, "") })
+	p.Done()
+	if err != nil {
+		return nil, err
+	}
+	maxT := 0
+	for _, t := range tList {
+		maxT = max(maxT, t)
+	}
+	p = phase(fmt.Sprintf("test SNN T=%d", maxT), data.Info.TestExamples)
+	out, err := tr.Simulator().Evaluate(data.Test, maxT, func(n int) { p.Update(n, "") })
+	p.Done()
+	if err != nil {
+		return nil, err
+	}
+	res.Curve = out.Accuracy
+	for _, t := range tList {
+		res.SNNAccuracy = append(res.SNNAccuracy, out.Accuracy[t-1])
+	}
+	thresholds := snn.SiteScalars(ctx, strategy.LambdaVar)
+	if nw.Strategy.BalancePercentile() > 0 {
+		thresholds = snn.SiteScalars(ctx, strategy.ThresholdVar)
+	}
+	sigmas := snn.SiteScalars(ctx, strategy.SigmaVar)
+	var mus []float64
+	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
+		// The checkpoint holds the σ measured right after its epoch.
+		mus = meta.Epochs[meta.Best].Mu
+	}
+	for i, s := range sites {
+		sr := SiteResult{Name: s.Name, Shape: s.Shape, Neurons: prod(s.Shape)}
+		if i < len(thresholds) {
+			sr.Threshold = thresholds[i]
+		}
+		if i < len(sigmas) {
+			sr.Sigma = sigmas[i]
+		}
+		if i < len(mus) {
+			sr.Mu = mus[i]
+		}
+		total := 0.0
+		for t := range maxT {
+			sr.SpikesPerExample = append(sr.SpikesPerExample, out.SpikesPerExample[t][i])
+			total += out.SpikesPerExample[t][i]
+		}
+		sr.FiringRate = total / float64(sr.Neurons*maxT)
+		res.Sites = append(res.Sites, sr)
+	}
+	return res, nil
+}
+
+func prod(xs []int) int {
+	p := 1
+	for _, x := range xs {
+		p *= x
+	}
+	return p
+}
+
+// EvaluateCheckpoint simulates a saved model on its data set's test split at
+// the T values of tList (nil: the run's own list) and returns the results.
+// The data set is found from the checkpoint's config (dataDir overrides it).
+func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (*Results, error) {
+	c, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	var meta Meta
+	if err := c.DecodeMeta(&meta); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	cfg := meta.Config
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	if len(tList) > 0 {
+		cfg.EvalT = tList
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	r := &runner{cfg: cfg, opt: opt, log: opt.Log}
+	if r.log == nil {
+		r.log = io.Discard
+	}
+	r.be = opt.Backend
+	if r.be == nil {
+		var desc string
+		if r.be, desc, err = NewBackend(cfg.Backend); err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(r.log, "backend:", desc)
+	}
+	if r.data, err = LoadData(cfg); err != nil {
+		return nil, err
+	}
+	if r.nw, err = cfg.Network(r.data.Info.NumClasses); err != nil {
+		return nil, err
+	}
+	res, err := evaluate(r.be, r.data, r.nw, path, cfg.EvalT, r.phase)
+	if err != nil {
+		return nil, err
+	}
+	res.Backend = r.be.Name()
+	res.Epochs = meta.Epochs
+	return res, nil
+}
