@@ -25,6 +25,8 @@ type Simulator struct {
 	nSites  int
 	init    *context.Exec
 	step    *context.Exec
+	// onStep, when set, sees the state after every step (recording mode).
+	onStep func(t int, w *Window) error
 }
 
 // NewSimulator converts nw (whose variables live in ctx under ModelScope) to
@@ -186,6 +188,13 @@ func (s *Simulator) RunBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		out[1].FinalizeAll()
 		out[2].FinalizeAll()
 		state = append(out[:1:1], out[3:]...)
+		if s.onStep != nil && s.record {
+			w := &Window{T: t + 1, Logits: state[0], Membrane: state[1 : 1+n], InputSum: state[1+n : 1+2*n], OutSum: state[1+2*n : 1+3*n]}
+			if err := s.onStep(t, w); err != nil {
+				freeAll(state)
+				return nil, err
+			}
+		}
 	}
 	w := &Window{T: T, Logits: state[0], Membrane: state[1 : 1+n]}
 	if s.record {

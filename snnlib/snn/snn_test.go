@@ -266,3 +266,54 @@ func TestPercentile(t *testing.T) {
 	assert.InDelta(t, 4.96, snn.Percentile(xs, 99), 1e-6)
 	assert.True(t, math.IsNaN(snn.Percentile(nil, 50)))
 }
+
+// Probe's per-layer data obey charge conservation (reset by subtraction):
+// v(T) = θ/2 + T·Z − T·Rate, and its ANN activation matches a hand computation.
+func TestProbeConservesCharge(t *testing.T) {
+	b := testutil.Backend(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	tn := newTiny(r)
+	ctx := context.New()
+	tn.install(ctx)
+	const L, T = 4, 5
+	sim, err := snn.NewSimulator(b, ctx, nqNetwork(t, oneHidden(tn.hidden), tn.classes, L))
+	require.NoError(t, err)
+	data := tinyData(r, 8, 8)
+	_, in, lab, err := data.Yield()
+	require.NoError(t, err)
+	layers, err := sim.Probe(in[0], lab[0], T, L)
+	require.NoError(t, err)
+	require.Len(t, layers, 1)
+	d := layers[0]
+	assert.Equal(t, "act00", d.Name)
+	assert.InDelta(t, tn.lambda, d.Theta, 1e-6)
+	require.Len(t, d.Z, 8*tn.hidden)
+	for e := range 8 {
+		z := tn.pre(data.Images[e*3 : e*3+3])
+		for j := range tn.hidden {
+			k := e*tn.hidden + j
+			assert.InDelta(t, z[j], float64(d.Z[k]), 1e-5)
+			assert.InDelta(t, nq.Value(z[j], tn.lambda, L), float64(d.ANN[k]), 1e-5)
+			assert.InDelta(t, tn.lambda/2+T*float64(d.Z[k])-T*float64(d.Rate[k]), float64(d.Residual[k]), 1e-4)
+			assert.InDelta(t, float64(d.Rate[k])*T/tn.lambda, float64(d.SpikeCount[k]), 1e-4)
+		}
+	}
+
+	// The raster of a few neurons agrees with the spike counts.
+	spikes, mem, err := sim.Raster(in[0], lab[0], T, 0, 2, []int{0, 3})
+	require.NoError(t, err)
+	require.Len(t, spikes, 2)
+	for k, nidx := range []int{0, 3} {
+		require.Len(t, spikes[k], T)
+		n := 0
+		for _, s := range spikes[k] {
+			if s {
+				n++
+			}
+		}
+		assert.InDelta(t, float64(d.SpikeCount[2*tn.hidden+nidx]), float64(n), 1e-4)
+		assert.InDelta(t, float64(d.Residual[2*tn.hidden+nidx]), mem[k][T-1], 1e-5)
+	}
+	_, _, err = sim.Raster(in[0], lab[0], T, 3, 0, []int{0})
+	assert.ErrorContains(t, err, "site 3 out of range [0, 1)")
+}
