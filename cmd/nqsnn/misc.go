@@ -4,12 +4,79 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
+
+	"github.com/nqsnn/nqsnn/datasets"
+	"github.com/nqsnn/nqsnn/datasets/augment"
+	"github.com/nqsnn/nqsnn/snnlib/backend"
+	"github.com/nqsnn/nqsnn/snnlib/experiment"
 )
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
 
 func cmdBench(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("bench: not yet available")
+	fs := newFlags("bench", "bench [flags]", stderr)
+	names := fs.String("backends", "xla:cuda,xla:cpu,go", "comma-separated backends to measure (unavailable ones are skipped)")
+	model := fs.String("model", "resnet20", "model to time")
+	batch := fs.Int("batch", 128, "batch size")
+	steps := fs.Int("steps", 5, "timed training steps per backend")
+	n := fs.Int("matmul", 2048, "size of the n×n×n float32 matmul")
+	data := fs.Bool("data", true, "also time the augmented CIFAR-10 batch pipeline")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, batch %d, %d steps\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *batch, *steps)
+	fmt.Fprintln(stdout, "| backend | matmul GFLOP/s | train img/s | train GFLOP/s | % of matmul | inference img/s | SNN img·steps/s | peak RSS MiB |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
+	for _, name := range strings.Split(*names, ",") {
+		b, choice, err := backend.New(strings.TrimSpace(name))
+		if err != nil {
+			fmt.Fprintf(stderr, "skipping %s: %v\n", name, err)
+			continue
+		}
+		fmt.Fprintf(stderr, "%s\n", choice.Description)
+		gf, err := backend.MatMulGFLOPS(b, *n, 3)
+		if err != nil {
+			return fmt.Errorf("%s matmul: %w", name, err)
+		}
+		res, err := experiment.Bench(b, *model, []int{32, 32, 3}, *batch, *steps)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", name, *model, err)
+		}
+		fmt.Fprintf(stdout, "| %s | %.1f | %.1f | %.1f | %.0f%% | %.1f | %.1f | %.0f |\n", name, gf, res.TrainImagesSec, res.TrainGFLOPS,
+			100*res.TrainGFLOPS/gf, res.InferImagesSec, res.SNNStepsSec, float64(backend.PeakRSS())/(1<<20))
+	}
+	if *data {
+		return benchData(stdout, *batch)
+	}
+	return nil
+}
+
+// benchData times augmented CIFAR-10 batches (paper pipeline) through the Batcher.
+func benchData(stdout io.Writer, batch int) error {
+	train, _, err := datasets.Load("cifar10", "", datasets.WithDownload(false))
+	if err != nil {
+		fmt.Fprintf(stdout, "\ndata pipeline: skipped (%v)\n", err)
+		return nil
+	}
+	pipe, _ := augment.Preset("paper")
+	b, err := datasets.NewBatcher(train, datasets.BatcherConfig{BatchSize: batch, Shuffle: true, DropLast: true, Seed: 1, Augment: pipe})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	const batches = 100
+	start := time.Now()
+	for range batches {
+		if _, err := b.NextBatch(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "\ndata pipeline: %.1f augmented CIFAR-10 batches of %d per second (paper augmentation)\n",
+		batches/time.Since(start).Seconds(), batch)
+	return nil
 }
 
 func cmdSetup(args []string, stdout, stderr io.Writer) error {

@@ -1,28 +1,17 @@
 package experiment
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/backends/xla"
+
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 )
 
 // NewBackend returns the compute backend for name ("" or "auto": the best
-// available) and a one-line description of the choice.
-// TEMPORARY until snnlib/backend lands.
+// available, see backend.New) and a one-line description of the choice.
 func NewBackend(name string) (backends.Backend, string, error) {
-	xla.EnableAutoInstall(false)
-	cfg := name
-	if cfg == "" || cfg == "auto" {
-		home, _ := os.UserHomeDir()
-		p := filepath.Join(home, ".cache", "nqsnn", "xla", "pjrt_c_api_cpu_plugin.so")
-		cfg = "xla:" + p
-	}
-	b, err := backends.NewWithConfig(cfg)
+	b, choice, err := backend.New(name)
 	if err != nil {
 		return nil, "", err
 	}
-	return b, b.Name() + " " + b.Description(), nil
+	return b, choice.Description, nil
 }

@@ -51,6 +51,8 @@ type Data struct {
 	// SetEpoch positions Train at the start of an epoch (its order depends
 	// only on the seed and the epoch, so resumed runs see the same data).
 	SetEpoch func(epoch int)
+	// Close stops the splits' background batch preparation.
+	Close func()
 }
 
 // LoadData loads cfg's data set and builds its splits.
@@ -105,5 +107,6 @@ func LoadData(cfg Config) (*Data, error) {
 		return nil, fmt.Errorf("data set %s: train images are %dx%dx%d but test images %dx%dx%d", cfg.Dataset,
 			trainSet.H, trainSet.W, trainSet.C, testSet.H, testSet.W, testSet.C)
 	}
-	return &Data{Info: info, Train: tr, Val: val, Test: test, SetEpoch: func(e int) { _ = tr.Seek(e, 0) }}, nil
+	return &Data{Info: info, Train: tr, Val: val, Test: test, SetEpoch: func(e int) { _ = tr.Seek(e, 0) },
+		Close: func() { tr.Close(); val.Close(); test.Close() }}, nil
 }

@@ -220,6 +220,7 @@ func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	r := &runner{cfg: cfg, opt: opt, log: opt.Log}
+	defer r.close()
 	if r.log == nil {
 		r.log = io.Discard
 	}

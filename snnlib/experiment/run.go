@@ -116,15 +116,21 @@ func Run(cfg Config, dir string, opt Options) (*Results, error) {
 	if r.log == nil {
 		r.log = io.Discard
 	}
+	defer r.close()
 	if err := r.prepare(cfg); err != nil {
 		return nil, err
 	}
-	ctx, meta, err := r.trainAll()
+	meta, err := r.trainAll()
 	if err != nil {
 		return nil, err
 	}
-	_ = ctx
 	return r.finish(meta)
+}
+
+func (r *runner) close() {
+	if r.data != nil && r.data.Close != nil {
+		r.data.Close()
+	}
 }
 
 func (r *runner) prepare(cfg Config) error {
@@ -204,42 +210,42 @@ func (r *runner) stopped() bool {
 }
 
 // trainAll runs (or resumes) every epoch and returns the best model's metadata.
-func (r *runner) trainAll() (*context.Context, *Meta, error) {
+func (r *runner) trainAll() (*Meta, error) {
 	ctx := context.New()
 	meta := &Meta{Config: r.cfg, Data: r.data.Info, Best: -1, Version: Version()}
 	if r.opt.Resume {
 		c, err := checkpoint.Load(filepath.Join(r.dir, ResumeFile))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, nil, err
+			return nil, err
 		}
 		if err == nil {
 			if err := c.DecodeMeta(meta); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if err := c.Restore(ctx); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			fmt.Fprintf(r.log, "resuming after epoch %d of %d\n", len(meta.Epochs), r.cfg.Epochs)
 		}
 	}
 	if len(meta.Epochs) == 0 {
 		if err := ctx.SetRNGStateFromSeed(r.cfg.Seed); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if _, _, err := r.nw.Describe(r.be, ctx, r.data.Info.ExampleShape); err != nil {
-		return nil, nil, fmt.Errorf("checkpoint does not fit model %s: %w", r.cfg.Model, err)
+		return nil, fmt.Errorf("checkpoint does not fit model %s: %w", r.cfg.Model, err)
 	}
 	tr, err := fit.New(r.be, ctx, r.nw, r.cfg.fitConfig())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := r.writeMetrics(meta.Epochs); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for epoch := len(meta.Epochs); epoch < r.cfg.Epochs; epoch++ {
 		if r.stopped() {
-			return nil, nil, ErrInterrupted
+			return nil, ErrInterrupted
 		}
 		r.data.SetEpoch(epoch)
 		p := r.phase(fmt.Sprintf("epoch %d/%d", epoch+1, r.cfg.Epochs), r.data.Info.TrainExamples)
@@ -254,13 +260,13 @@ func (r *runner) trainAll() (*context.Context, *Meta, error) {
 		p.Done()
 		if err != nil {
 			if errors.Is(err, fit.ErrStopped) {
-				return nil, nil, ErrInterrupted
+				return nil, ErrInterrupted
 			}
 			if errors.Is(err, fit.ErrNaN) {
-				return nil, nil, fmt.Errorf("%w\nthe last good state is kept in %s (epoch %d); lower --lr or check the data",
+				return nil, fmt.Errorf("%w\nthe last good state is kept in %s (epoch %d); lower --lr or check the data",
 					err, filepath.Join(r.dir, ResumeFile), len(meta.Epochs))
 			}
-			return nil, nil, err
+			return nil, err
 		}
 		meta.Epochs = append(meta.Epochs, *rec)
 		fmt.Fprintf(r.log, "epoch %d: loss %.4f train %.2f%% val ANN %.2f%% val SNN(T=%d) %.2f%% (%.0fs)\n", epoch+1, rec.Loss,
@@ -268,23 +274,23 @@ func (r *runner) trainAll() (*context.Context, *Meta, error) {
 		if meta.Best < 0 || rec.ValSNNAcc > meta.Epochs[meta.Best].ValSNNAcc {
 			meta.Best = epoch
 			if err := checkpoint.Save(filepath.Join(r.dir, CheckpointFile), ctx, meta); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		if err := checkpoint.Save(filepath.Join(r.dir, ResumeFile), ctx, meta); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := r.writeMetrics(meta.Epochs); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if r.opt.AfterEpoch != nil {
 			r.opt.AfterEpoch(rec)
 		}
 		if r.opt.StopAfterEpoch > 0 && epoch+1 >= r.opt.StopAfterEpoch && epoch+1 < r.cfg.Epochs {
-			return nil, nil, ErrInterrupted
+			return nil, ErrInterrupted
 		}
 	}
-	return ctx, meta, nil
+	return meta, nil
 }
 
 func (r *runner) writeMetrics(epochs []fit.Epoch) error {

@@ -167,48 +167,11 @@ func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Pro
 	if err := SetLearningRate(t.ctx, rec.LR); err != nil {
 		return nil, err
 	}
-	if err := t.trainer.ResetTrainMetrics(); err != nil {
+	loss, acc, err := t.trainPass(epoch, trainDS, progress)
+	if err != nil {
 		return nil, err
 	}
-	var lossSum float64
-	var batches, examples int
-	trainDS.Reset()
-	for {
-		_, inputs, labels, err := trainDS.Yield()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading training data %q: %w", trainDS.Name(), err)
-		}
-		if t.Stop != nil && t.Stop() {
-			return nil, ErrStopped
-		}
-		var m []*tensors.Tensor
-		if cerr := snn.TryCatchError(func() { m, err = t.trainer.TrainStep(nil, inputs, labels) }); cerr != nil {
-			return nil, cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-		loss := float64(tensors.ToScalar[float32](m[0]))
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("epoch %d, batch %d: %w (loss=%g); λ per layer: %v", epoch, batches, ErrNaN, loss,
-				snn.SiteScalars(t.ctx, strategy.LambdaVar))
-		}
-		rec.TrainAcc = float64(tensors.ToScalar[float32](m[len(m)-1]))
-		lossSum += loss
-		batches++
-		examples += inputs[0].Shape().Dimensions[0]
-		if progress != nil {
-			progress("train", examples, fmt.Sprintf("loss %.4f acc %.2f%%", lossSum/float64(batches), 100*rec.TrainAcc))
-		}
-	}
-	if batches == 0 {
-		return nil, fmt.Errorf("training data %q yielded no batches", trainDS.Name())
-	}
-	rec.Loss = lossSum / float64(batches)
-	var err error
+	rec.Loss, rec.TrainAcc = loss, acc
 	if rec.ValANNAcc, err = t.EvalANN(valDS, progressPhase(progress, "validate")); err != nil {
 		return nil, err
 	}
@@ -280,4 +243,57 @@ func EvalANN(exec *context.Exec, ds train.Dataset, progress func(int)) (float64,
 		return 0, fmt.Errorf("data set %q yielded no examples", ds.Name())
 	}
 	return float64(correct) / float64(n), nil
+}
+
+// TrainSteps runs one training pass over ds at the current learning rate,
+// without evaluation (used by benchmarks).
+func (t *Trainer) TrainSteps(ds train.Dataset) error {
+	_, _, err := t.trainPass(-1, ds, nil)
+	return err
+}
+
+// trainPass trains on one pass of ds and returns the mean loss and the
+// training accuracy.
+func (t *Trainer) trainPass(epoch int, trainDS train.Dataset, progress Progress) (loss, acc float64, err error) {
+	if err := t.trainer.ResetTrainMetrics(); err != nil {
+		return 0, 0, err
+	}
+	var lossSum float64
+	var batches, examples int
+	trainDS.Reset()
+	for {
+		_, inputs, labels, err := trainDS.Yield()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("reading training data %q: %w", trainDS.Name(), err)
+		}
+		if t.Stop != nil && t.Stop() {
+			return 0, 0, ErrStopped
+		}
+		var m []*tensors.Tensor
+		if cerr := snn.TryCatchError(func() { m, err = t.trainer.TrainStep(nil, inputs, labels) }); cerr != nil {
+			return 0, 0, cerr
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		l := float64(tensors.ToScalar[float32](m[0]))
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return 0, 0, fmt.Errorf("epoch %d, batch %d: %w (loss=%g); λ per layer: %v", epoch, batches, ErrNaN, l,
+				snn.SiteScalars(t.ctx, strategy.LambdaVar))
+		}
+		acc = float64(tensors.ToScalar[float32](m[len(m)-1]))
+		lossSum += l
+		batches++
+		examples += inputs[0].Shape().Dimensions[0]
+		if progress != nil {
+			progress("train", examples, fmt.Sprintf("loss %.4f acc %.2f%%", lossSum/float64(batches), 100*acc))
+		}
+	}
+	if batches == 0 {
+		return 0, 0, fmt.Errorf("training data %q yielded no batches", trainDS.Name())
+	}
+	return lossSum / float64(batches), acc, nil
 }

@@ -1,0 +1,120 @@
+package experiment
+
+import (
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/nqsnn/nqsnn/snnlib/fit"
+	"github.com/nqsnn/nqsnn/snnlib/snn"
+)
+
+// BenchResult is the speed of one model on one backend.
+type BenchResult struct {
+	Backend        string
+	Model          string
+	Batch          int
+	TrainImagesSec float64 // training images per second (forward + backward + update)
+	TrainGFLOPS    float64 // achieved, counting 3× the forward multiply-adds ×2 flops
+	InferImagesSec float64 // ANN inference images per second
+	SNNStepsSec    float64 // SNN simulation: images × time steps per second
+	ForwardGFLOP   float64 // forward GFLOP per image
+}
+
+// repeatData yields the same batch n times per epoch.
+type repeatData struct {
+	images, labels *tensors.Tensor
+	n, i           int
+}
+
+func (d *repeatData) Name() string { return "bench" }
+func (d *repeatData) Reset()       { d.i = 0 }
+func (d *repeatData) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) {
+	if d.i >= d.n {
+		return nil, nil, nil, io.EOF
+	}
+	d.i++
+	return nil, []*tensors.Tensor{d.images}, []*tensors.Tensor{d.labels}, nil
+}
+
+// Bench measures training, inference and SNN simulation speed of a model on
+// random images of shape example (e.g. 32, 32, 3), after one warm-up pass
+// that compiles the graphs.
+func Bench(b backends.Backend, modelName string, example []int, batch, steps int) (*BenchResult, error) {
+	cfg := DefaultConfig()
+	cfg.Model, cfg.Strategy = modelName, "nq"
+	cfg = cfg.WithPreset()
+	nw, err := cfg.Network(10)
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	img := make([]float32, batch*example[0]*example[1]*example[2])
+	for i := range img {
+		img[i] = float32(r.NormFloat64())
+	}
+	lab := make([]int32, batch)
+	for i := range lab {
+		lab[i] = int32(r.IntN(10))
+	}
+	data := &repeatData{images: tensors.FromFlatDataAndDimensions(img, append([]int{batch}, example...)...),
+		labels: tensors.FromFlatDataAndDimensions(lab, batch, 1), n: steps}
+	ctx := context.New()
+	_, syn, err := nw.Describe(b, ctx, example)
+	if err != nil {
+		return nil, err
+	}
+	var macs float64
+	for _, s := range syn {
+		macs += s.MACs
+	}
+	res := &BenchResult{Backend: b.Name(), Model: modelName, Batch: batch, ForwardGFLOP: 2 * macs / 1e9}
+	tr, err := fit.New(b, ctx, nw, fit.Config{Epochs: 1})
+	if err != nil {
+		return nil, err
+	}
+	warm := &repeatData{images: data.images, labels: data.labels, n: 1}
+	if _, err := trainSteps(tr, warm); err != nil {
+		return nil, err
+	}
+	d, err := trainSteps(tr, data)
+	if err != nil {
+		return nil, err
+	}
+	res.TrainImagesSec = float64(batch*steps) / d.Seconds()
+	res.TrainGFLOPS = res.TrainImagesSec * 3 * res.ForwardGFLOP
+	if _, err := tr.EvalANN(warm, nil); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if _, err := tr.EvalANN(data, nil); err != nil {
+		return nil, err
+	}
+	res.InferImagesSec = float64(batch*steps) / time.Since(start).Seconds()
+	sim, err := snn.NewSimulator(b, ctx, nw)
+	if err != nil {
+		return nil, err
+	}
+	const T = 4
+	if _, err := sim.Evaluate(warm, 1, nil); err != nil {
+		return nil, err
+	}
+	start = time.Now()
+	if _, err := sim.Evaluate(data, T, nil); err != nil {
+		return nil, err
+	}
+	res.SNNStepsSec = float64(batch*steps*T) / time.Since(start).Seconds()
+	return res, nil
+}
+
+func trainSteps(tr *fit.Trainer, data *repeatData) (time.Duration, error) {
+	start := time.Now()
+	if err := tr.TrainSteps(data); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
