@@ -84,5 +84,18 @@ func cmdSetup(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdFigures(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("figures: not yet available")
+	fs := newFlags("figures", "figures [flags]", stderr)
+	results := fs.String("results", "results", "directory of committed run outputs (one folder per run)")
+	out := fs.String("out", "figures", "directory to write the figures into")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dirs, err := experiment.RegenerateFigures(*results, *out)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		fmt.Fprintln(stdout, "wrote", d)
+	}
+	return nil
 }

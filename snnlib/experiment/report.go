@@ -129,6 +129,17 @@ func WriteReport(dir string, res *Results) error {
 	if err != nil {
 		return err
 	}
+	var diag Diagnostics
+	haveDiag := readJSON(filepath.Join(dir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
+	if haveDiag {
+		df, err := diag.Figures()
+		if err != nil {
+			return err
+		}
+		for k, v := range df {
+			figs[k] = v
+		}
+	}
 	names, err := saveFigures(dir, figs)
 	if err != nil {
 		return err
@@ -153,6 +164,11 @@ func WriteReport(dir string, res *Results) error {
 	fmt.Fprintf(&b, "## Layers\n\n| site | neurons | θ | σ | firing rate (spikes/neuron/step) |\n|---|---|---|---|---|\n")
 	for _, s := range res.Sites {
 		fmt.Fprintf(&b, "| %s | %d | %.4g | %.4g | %.4f |\n", s.Name, s.Neurons, s.Threshold, s.Sigma, s.FiringRate)
+	}
+	if haveDiag {
+		b.WriteString("\n## Residual error\n\nThe total error of each layer, ReLU(z) − SNN rate with z the SNN's time-averaged input, splits exactly " +
+			"into clipping (ReLU(z) − clip(z, 0, θ)), quantisation (clip − QCFS) and the residual part (QCFS(z) − rate) that the NQ noise models.\n")
+		b.WriteString(diag.Markdown())
 	}
 	b.WriteString("\n## Figures\n\n")
 	for _, n := range names {

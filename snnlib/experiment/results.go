@@ -62,8 +62,15 @@ func (r *Results) AccuracyAt(T int) (float64, bool) {
 // finish evaluates the selected checkpoint on the test set and writes results, figures and report.
 func (r *runner) finish(meta *Meta) (*Results, error) {
 	start := time.Now()
-	res, err := evaluate(r.be, r.data, r.nw, filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT, r.phase)
+	res, sim, err := evaluate(r.be, r.data, r.nw, filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT, r.phase)
 	if err != nil {
+		return nil, err
+	}
+	diag, err := Diagnose(sim, r.data.Test, diagnosticWindows(r.cfg), r.cfg.Levels)
+	if err != nil {
+		return nil, fmt.Errorf("diagnostics: %w", err)
+	}
+	if err := writeJSON(filepath.Join(r.dir, DiagnosticsFile), diag); err != nil {
 		return nil, err
 	}
 	res.Backend = r.be.Name()
@@ -95,11 +102,29 @@ func formatCurve(res *Results) string {
 
 // WriteResults saves res as results.json in dir, atomically.
 func WriteResults(dir string, res *Results) error {
-	b, err := json.MarshalIndent(res, "", "  ")
+	return writeJSON(filepath.Join(dir, ResultsFile), res)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResultsFile), append(b, '\n'))
+	return checkpoint.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// diagnosticWindows are the T values diagnosed at the end of a run: one
+// step, the noise-induction window, and 16.
+func diagnosticWindows(c Config) []int {
+	ts := []int{1, c.NoiseT, 16}
+	sortInts(ts)
+	out := ts[:0]
+	for i, t := range ts {
+		if i == 0 || t != ts[i-1] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // LoadResults reads a run directory's results.json.
@@ -112,26 +137,26 @@ func LoadResults(dir string) (*Results, error) {
 }
 
 // evaluate loads a checkpoint into a fresh context and measures it on the test split.
-func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, tList []int, phase func(string, int) Progress) (*Results, error) {
+func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, tList []int, phase func(string, int) Progress) (*Results, *snn.Simulator, error) {
 	c, err := checkpoint.Load(ckptPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var meta Meta
 	if err := c.DecodeMeta(&meta); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx := context.New()
 	if err := c.Restore(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sites, syn, err := nw.Describe(be, ctx, data.Info.ExampleShape)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s does not fit model %s: %w", ckptPath, meta.Config.Model, err)
+		return nil, nil, fmt.Errorf("checkpoint %s does not fit model %s: %w", ckptPath, meta.Config.Model, err)
 	}
 	tr, err := fit.New(be, ctx, nw, meta.Config.fitConfig())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res := &Results{Config: meta.Config, Data: data.Info, Version: Version(), BestEpoch: meta.Best, T: tList, Synapses: syn}
 	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
@@ -141,7 +166,7 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 	res.TestANNAccuracy, err = tr.EvalANN(data.Test, func(n int) { p.Update(n, "") })
 	p.Done()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	maxT := 0
 	for _, t := range tList {
@@ -151,7 +176,7 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 	out, err := tr.Simulator().Evaluate(data.Test, maxT, func(n int) { p.Update(n, "") })
 	p.Done()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.Curve = out.Accuracy
 	for _, t := range tList {
@@ -186,7 +211,7 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 		sr.FiringRate = total / float64(sr.Neurons*maxT)
 		res.Sites = append(res.Sites, sr)
 	}
-	return res, nil
+	return res, tr.Simulator(), nil
 }
 
 func prod(xs []int) int {
@@ -238,7 +263,7 @@ func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (
 	if r.nw, err = cfg.Network(r.data.Info.NumClasses); err != nil {
 		return nil, err
 	}
-	res, err := evaluate(r.be, r.data, r.nw, path, cfg.EvalT, r.phase)
+	res, _, err := evaluate(r.be, r.data, r.nw, path, cfg.EvalT, r.phase)
 	if err != nil {
 		return nil, err
 	}

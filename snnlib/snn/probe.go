@@ -25,21 +25,25 @@ func (s *Simulator) Probe(images, labels *tensors.Tensor, T, levels int) ([]anal
 	}
 	w := br.Window
 	defer w.Free()
-	exec, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
-		x, zsum := in[0], in[1:]
-		n := len(zsum)
-		out := make([]*Node, 2*n)
-		s.nw.ANNWithSites(ctx, x, func(ctx *context.Context, i int, _, act *Node) *Node {
-			out[i] = ConvertDType(act, dtypes.Float32)
-			out[n+i] = ConvertDType(s.nw.Strategy.Activation(ctx, DivScalar(zsum[i], float64(T))), dtypes.Float32)
-			return act
+	if s.probe == nil {
+		// Inputs: images, T (scalar), zsum[n]. Outputs: ANN activations, activation of the mean SNN input.
+		s.probe, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
+			x, steps, zsum := in[0], in[1], in[2:]
+			n := len(zsum)
+			out := make([]*Node, 2*n)
+			s.nw.ANNWithSites(ctx, x, func(ctx *context.Context, i int, _, act *Node) *Node {
+				out[i] = ConvertDType(act, dtypes.Float32)
+				zMean := Div(zsum[i], ConvertDType(steps, zsum[i].DType()))
+				out[n+i] = ConvertDType(s.nw.Strategy.Activation(ctx, zMean), dtypes.Float32)
+				return act
+			})
+			return out
 		})
-		return out
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
-	outs, err := exec.Exec(append([]any{images}, anySlice(w.InputSum)...)...)
+	outs, err := s.probe.Exec(append([]any{images, float32(T)}, anySlice(w.InputSum)...)...)
 	if err != nil {
 		return nil, err
 	}

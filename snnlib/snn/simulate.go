@@ -25,6 +25,7 @@ type Simulator struct {
 	nSites  int
 	init    *context.Exec
 	step    *context.Exec
+	probe   *context.Exec
 	// onStep, when set, sees the state after every step (recording mode).
 	onStep func(t int, w *Window) error
 }

@@ -1,0 +1,80 @@
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// RegenerateFigures redraws every figure from committed run outputs: for
+// each run directory under resultsDir (one holding results.json) its figures
+// go to figuresDir/<run>/, and runs that differ only in strategy are
+// compared in figuresDir/compare-<dataset>-<model>-L<levels>/. It returns
+// the directories written. Nothing is recomputed: inputs are results.json
+// and diagnostics.json.
+func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
+	entries, err := os.ReadDir(resultsDir)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string][]string{}
+	var written []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(resultsDir, e.Name())
+		res, err := LoadResults(dir)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := filepath.Join(figuresDir, e.Name())
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return nil, err
+		}
+		figs, err := res.Figures()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		var diag Diagnostics
+		if readJSON(filepath.Join(dir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0 {
+			df, err := diag.Figures()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+			for k, v := range df {
+				figs[k] = v
+			}
+		}
+		if _, err := saveFigures(out, figs); err != nil {
+			return nil, err
+		}
+		written = append(written, out)
+		key := fmt.Sprintf("compare-%s-%s-L%d", res.Config.Dataset, res.Config.Model, res.Config.Levels)
+		groups[key] = append(groups[key], dir)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(groups[k]) < 2 {
+			continue
+		}
+		c, err := Compare(groups[k])
+		if err != nil {
+			return nil, err
+		}
+		out := filepath.Join(figuresDir, k)
+		if err := c.Write(out); err != nil {
+			return nil, err
+		}
+		written = append(written, out)
+	}
+	return written, nil
+}
