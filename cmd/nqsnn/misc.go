@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -80,7 +82,39 @@ func benchData(stdout io.Writer, batch int) error {
 }
 
 func cmdSetup(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("setup: not yet available")
+	fs := newFlags("setup", "setup [flags]", stderr)
+	xla := fs.Bool("xla", true, "install the XLA CPU PJRT plugin from PyPI into the per-user cache (skipped when one is present)")
+	kernel := fs.Bool("kernel", true, "check the GoNB notebook kernel (install it with: bash scripts/install-kernel.sh)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *xla {
+		if path, source, err := backend.FindCPUPlugin(); err == nil && path != "" {
+			fmt.Fprintf(stdout, "XLA CPU plugin: present at %s (%s)\n", path, source)
+		} else {
+			path, err := backend.InstallXLACPU(context.Background(), stderr)
+			if err != nil {
+				return fmt.Errorf("installing the XLA CPU plugin: %w (nqsnn still works on the pure-Go backend)", err)
+			}
+			fmt.Fprintf(stdout, "XLA CPU plugin: installed at %s\n", path)
+		}
+	}
+	_, choice, err := backend.New("")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backend: %s\n", choice.Description)
+	if *kernel {
+		if _, err := exec.LookPath("gonb"); err != nil {
+			gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+			if _, serr := os.Stat(strings.TrimSpace(string(gopath)) + "/bin/gonb"); serr != nil {
+				fmt.Fprintln(stdout, "notebook kernel: GoNB not installed; run: bash scripts/install-kernel.sh")
+				return nil
+			}
+		}
+		fmt.Fprintln(stdout, "notebook kernel: GoNB installed (full check: bash scripts/install-kernel.sh --check)")
+	}
+	return nil
 }
 
 func cmdFigures(args []string, stdout, stderr io.Writer) error {

@@ -5,45 +5,37 @@ package testutil
 import (
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/backends/xla"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 )
 
 var (
-	once    sync.Once
-	backend backends.Backend
-	berr    error
+	once sync.Once
+	be   backends.Backend
+	desc string
+	berr error
 )
 
-// Backend returns the backend tests run on: $GOMLX_BACKEND if set, else the
-// XLA CPU plugin in the per-user cache if installed, else simplego.
+// Backend returns the backend tests run on, chosen like everywhere else in
+// nqsnn (backend.New with $NQSNN_BACKEND, default auto: XLA when a plugin is
+// installed, else the pure-Go backend). It logs the choice once.
 func Backend(t testing.TB) backends.Backend {
 	once.Do(func() {
-		xla.EnableAutoInstall(false)
-		cfg := os.Getenv("GOMLX_BACKEND")
-		if cfg == "" {
-			home, _ := os.UserHomeDir()
-			p := filepath.Join(home, ".cache", "nqsnn", "xla", "pjrt_c_api_cpu_plugin.so")
-			if _, err := os.Stat(p); err == nil {
-				cfg = "xla:" + p
-			} else {
-				cfg = "go"
-			}
-		}
-		backend, berr = backends.NewWithConfig(cfg)
+		var c backend.Choice
+		be, c, berr = backend.New("")
+		desc = c.Description
 	})
 	if berr != nil {
 		t.Fatalf("backend: %v", berr)
 	}
-	return backend
+	t.Logf("backend: %s", desc)
+	return be
 }
 
 // Data is a tiny in-memory train.Dataset of images [N, H, W, C] and labels [N, 1].
