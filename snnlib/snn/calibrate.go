@@ -145,11 +145,11 @@ func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float6
 	}
 	exec, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
 		var acts []*Node
-		s.nw.ANNWithSites(ctx, x, func(_ *context.Context, _ int, _, act *Node) *Node {
+		logits, _ := s.nw.ANNWithSites(ctx, x, func(_ *context.Context, _ int, _, act *Node) *Node {
 			acts = append(acts, ConvertDType(act, dtypes.Float32))
 			return act
 		})
-		return acts
+		return append(acts, logits) // see compile: every input must feed an output
 	})
 	if err != nil {
 		return nil, err
@@ -169,6 +169,8 @@ func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float6
 		if samples == nil {
 			samples = make([][]float32, len(out))
 		}
+		out[len(out)-1].FinalizeAll()
+		out = out[:len(out)-1]
 		for i, t := range out {
 			flat := tensors.MustCopyFlatData[float32](t)
 			stride := max(1, len(flat)*max(maxBatches, 1)/maxSamples)

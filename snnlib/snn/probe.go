@@ -30,14 +30,14 @@ func (s *Simulator) Probe(images, labels *tensors.Tensor, T, levels int) ([]anal
 		s.probe, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
 			x, steps, zsum := in[0], in[1], in[2:]
 			n := len(zsum)
-			out := make([]*Node, 2*n)
-			s.nw.ANNWithSites(ctx, x, func(ctx *context.Context, i int, _, act *Node) *Node {
+			out := make([]*Node, 2*n, 2*n+1)
+			logits, _ := s.nw.ANNWithSites(ctx, x, func(ctx *context.Context, i int, _, act *Node) *Node {
 				out[i] = ConvertDType(act, dtypes.Float32)
 				zMean := Div(zsum[i], ConvertDType(steps, zsum[i].DType()))
 				out[n+i] = ConvertDType(s.nw.Strategy.Activation(ctx, zMean), dtypes.Float32)
 				return act
 			})
-			return out
+			return append(out, logits) // see compile: every input must feed an output
 		})
 		if err != nil {
 			return nil, err

@@ -66,9 +66,11 @@ func (s *Simulator) compile() error {
 			v = append(v, s.nw.Neuron.Init(z, s.threshold(ctx, z)))
 			return z
 		}).FoldBatchNorm(true)
-		s.nw.Model(net, x, s.nw.NumClasses)
+		logits := s.nw.Model(net, x, s.nw.NumClasses)
 		s.nSites = len(v)
-		return v
+		// The logits are returned (and dropped) so that every graph input is
+		// an ancestor of some output: simplego sizes its buffers by the outputs.
+		return append(v, logits)
 	})
 	if err != nil {
 		return err
@@ -163,6 +165,8 @@ func (s *Simulator) RunBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		return nil, err
 	}
 	n := s.nSites
+	v[n].FinalizeAll()
+	v = v[:n]
 	// state = acc, v[n] (, zsum[n], osum[n])
 	state := append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v...)
 	if s.record {
