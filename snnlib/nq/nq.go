@@ -40,8 +40,23 @@ func QCFS(z, lambda *Node, levels int) *Node {
 // The minus sign follows the reference code; ε is symmetric so it only matters
 // for bit-exact reproduction.
 func AddNoise(ctx *context.Context, a, sigma *Node) *Node {
-	eps := ctx.RandomNormal(a.Graph(), a.Shape())
+	g := a.Graph()
+	eps := BoxMuller(ctx.RandomUniform(g, a.Shape()), ctx.RandomUniform(g, a.Shape()))
 	return Sub(a, Mul(eps, sigma))
+}
+
+// MinUniform bounds u₁ of the Box-Muller transform from below. GoMLX's
+// RandomNormal bounds it by the smallest denormal float, which XLA on the CPU
+// flushes to zero, so one draw in ~10⁹ became log(0) = −∞ and turned a whole
+// training run into NaN. 1e-7 is a normal float32; it truncates ε at
+// |ε| ≤ sqrt(−2 ln 1e-7) ≈ 5.68, a tail of probability < 2e-8.
+const MinUniform = 1e-7
+
+// BoxMuller maps two uniform samples in [0, 1) to one standard normal sample,
+// always finite (see MinUniform).
+func BoxMuller(u1, u2 *Node) *Node {
+	u1 = Max(u1, Scalar(u1.Graph(), u1.DType(), MinUniform))
+	return Mul(Sqrt(MulScalar(Log(u1), -2)), Cos(MulScalar(u2, 2*math.Pi)))
 }
 
 // Value is QCFS on a single float64, for tests, tutorials and plain-Go analysis.
