@@ -166,11 +166,11 @@ func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float6
 		if err != nil {
 			return err
 		}
+		out[len(out)-1].FinalizeAll() // the logits
+		out = out[:len(out)-1]
 		if samples == nil {
 			samples = make([][]float32, len(out))
 		}
-		out[len(out)-1].FinalizeAll()
-		out = out[:len(out)-1]
 		for i, t := range out {
 			flat := tensors.MustCopyFlatData[float32](t)
 			stride := max(1, len(flat)*max(maxBatches, 1)/maxSamples)
