@@ -8,8 +8,8 @@ import (
 )
 
 // RegenerateFigures redraws every figure from committed run outputs: for
-// each run directory under resultsDir (one holding results.json) its figures
-// go to figuresDir/<run>/, and runs that differ only in strategy are
+// each run directory under resultsDir (one holding results.json) its report
+// and figures go to figuresDir/<run>/, and runs that differ only in strategy are
 // compared in figuresDir/compare-<dataset>-<model>-L<levels>/. It returns
 // the directories written. Nothing is recomputed: inputs are results.json
 // and diagnostics.json.
@@ -33,25 +33,8 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 			return nil, err
 		}
 		out := filepath.Join(figuresDir, e.Name())
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return nil, err
-		}
-		figs, err := res.Figures()
-		if err != nil {
+		if err := writeReport(out, dir, res); err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
-		}
-		var diag Diagnostics
-		if readJSON(filepath.Join(dir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0 {
-			df, err := diag.Figures()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", dir, err)
-			}
-			for k, v := range df {
-				figs[k] = v
-			}
-		}
-		if _, err := saveFigures(out, figs); err != nil {
-			return nil, err
 		}
 		written = append(written, out)
 		key := fmt.Sprintf("compare-%s-%s-L%d", res.Config.Dataset, res.Config.Model, res.Config.Levels)

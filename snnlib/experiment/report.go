@@ -123,14 +123,21 @@ func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
 	return names, nil
 }
 
-// WriteReport renders the figures of res into dir and writes report.md.
-func WriteReport(dir string, res *Results) error {
+// WriteReport renders the figures of res into dir and writes report.md,
+// including the diagnostics in dir/diagnostics.json when present.
+func WriteReport(dir string, res *Results) error { return writeReport(dir, dir, res) }
+
+// writeReport reads diagnostics from runDir and writes report.md and figures into dir.
+func writeReport(dir, runDir string, res *Results) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	figs, err := res.Figures()
 	if err != nil {
 		return err
 	}
 	var diag Diagnostics
-	haveDiag := readJSON(filepath.Join(dir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
+	haveDiag := readJSON(filepath.Join(runDir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
 	if haveDiag {
 		df, err := diag.Figures()
 		if err != nil {
