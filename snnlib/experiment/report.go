@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
+	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/plots"
 )
 
@@ -112,7 +114,7 @@ func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
 	for name := range figs {
 		names = append(names, name)
 	}
-	sortStrings(names)
+	sort.Strings(names)
 	for _, name := range names {
 		for _, ext := range []string{".png", ".svg"} {
 			if err := plots.Save(figs[name], FigureSize, filepath.Join(dir, name+ext)); err != nil {
@@ -181,7 +183,7 @@ func writeReport(dir, runDir string, res *Results) error {
 	for _, n := range names {
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", n, n)
 	}
-	return writeFile(filepath.Join(dir, ReportFile), []byte(b.String()))
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, ReportFile), []byte(b.String()))
 }
 
 // Comparison overlays several runs.
@@ -219,7 +221,7 @@ func (c *Comparison) Markdown() string {
 			}
 		}
 	}
-	sortInts(ts)
+	sort.Ints(ts)
 	var b strings.Builder
 	b.WriteString("| run | ANN |")
 	for _, t := range ts {
@@ -320,7 +322,7 @@ func (c *Comparison) Write(dir string) error {
 	for _, n := range names {
 		md += fmt.Sprintf("![%s](%s.png)\n\n", n, n)
 	}
-	return writeFile(filepath.Join(dir, "compare.md"), []byte(md))
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, "compare.md"), []byte(md))
 }
 
 func readJSON(path string, v any) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -117,7 +118,7 @@ func writeJSON(path string, v any) error {
 // step, the noise-induction window, and 16.
 func diagnosticWindows(c Config) []int {
 	ts := []int{1, c.NoiseT, 16}
-	sortInts(ts)
+	sort.Ints(ts)
 	out := ts[:0]
 	for i, t := range ts {
 		if i == 0 || t != ts[i-1] {
