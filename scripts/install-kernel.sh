@@ -85,7 +85,7 @@ if ! gonb_ok && [[ $CHECK_ONLY == 0 ]]; then
 fi
 
 # --- 3. Kernelspec. ---
-kernelspec_ok() { command -v jupyter >/dev/null 2>&1 && jupyter kernelspec list 2>/dev/null | grep -qw gonb; }
+kernelspec_ok() { command -v jupyter >/dev/null 2>&1 && jupyter kernelspec list 2>/dev/null | grep -w gonb >/dev/null; }
 KERNEL_JSON="$("$PY" -c 'import jupyter_core.paths as p; print(p.jupyter_data_dir())' 2>/dev/null || echo "$HOME/.local/share/jupyter")/kernels/gonb/kernel.json"
 if [[ $CHECK_ONLY == 0 ]] && command -v gonb >/dev/null 2>&1; then
   if ! kernelspec_ok || ! grep -q "$(command -v gonb)" "$KERNEL_JSON" 2>/dev/null || ! grep -q '"PATH"' "$KERNEL_JSON" 2>/dev/null; then
