@@ -66,6 +66,7 @@ for nb in "${NOTEBOOKS[@]}"; do
   fi
 done
 printf '%-28s %8d\n' "total" "$(($(date +%s) - total_start))"
+echo "notebooks: $((${#NOTEBOOKS[@]} - ${#failed[@]})) passed, ${#failed[@]} failed"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "run-notebooks: ${#failed[@]} notebook(s) failed: ${failed[*]}" >&2
   exit 1
