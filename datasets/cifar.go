@@ -168,6 +168,9 @@ func (l cifarLayout) load(dir string) (train, test *Dataset, err error) {
 	if train, err = mk("train", l.train, l.perTrainFile); err != nil {
 		return nil, nil, err
 	}
+	if len(l.test) == 0 {
+		return train, nil, nil // only LoadCIFAR10PartialDir leaves the test files out
+	}
 	if test, err = mk("test", l.test, l.perTestFile); err != nil {
 		return nil, nil, err
 	}
@@ -178,6 +181,32 @@ func (l cifarLayout) load(dir string) (train, test *Dataset, err error) {
 // (cifar-10-batches-bin): 50,000 training and 10,000 test images.
 func LoadCIFAR10Dir(dir string) (train, test *Dataset, err error) {
 	return cifar10Layout.load(dir)
+}
+
+// LoadCIFAR10PartialDir reads a CIFAR-10 folder that holds only some of the
+// official files: every data_batch_k.bin present (at least one, each with
+// its official 10,000 records) and test_batch.bin if present (test is nil
+// otherwise). It is for machines that cannot hold the whole set — e.g. a
+// GPU box reached through a size-limited copy — and is a separate data set
+// name ("cifar10-partial") so that a missing file never silently shrinks
+// "cifar10".
+func LoadCIFAR10PartialDir(dir string) (train, test *Dataset, err error) {
+	l := cifar10Layout
+	l.name = NameCIFAR10Partial
+	var present []string
+	for _, f := range l.train {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			present = append(present, f)
+		}
+	}
+	if len(present) == 0 {
+		return nil, nil, fmt.Errorf("%s: no CIFAR-10 training batch (data_batch_1.bin ... data_batch_5.bin)", dir)
+	}
+	l.train = present
+	if _, err := os.Stat(filepath.Join(dir, l.test[0])); err != nil {
+		l.test = nil
+	}
+	return l.load(dir)
 }
 
 // LoadCIFAR100Dir reads the official binary CIFAR-100 folder

@@ -171,3 +171,38 @@ func TestSharedCIFAR10(t *testing.T) {
 		assert.InDelta(t, CIFAR10Norm.Mean[c], mean, 5e-4, "channel %d", c)
 	}
 }
+
+// cifar10-partial reads whichever official batches are present and never
+// passes for the full set; plain cifar10 still refuses the folder.
+func TestCIFAR10Partial(t *testing.T) {
+	shared, err := SharedDataDir()
+	if err != nil || shared == "" {
+		t.Skip("shared CIFAR-10 copy not found")
+	}
+	src := filepath.Join(shared, "cifar-10-batches-bin")
+	if _, err := os.Stat(filepath.Join(src, "data_batch_3.bin")); err != nil {
+		t.Skip("shared CIFAR-10 copy not found")
+	}
+	dir := filepath.Join(t.TempDir(), "cifar-10-batches-bin")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, f := range []string{"data_batch_3.bin", "batches.meta.txt"} {
+		require.NoError(t, os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)))
+	}
+	train, test, err := Load("cifar10-partial", dir)
+	require.NoError(t, err)
+	assert.Equal(t, 10000, train.Len())
+	assert.Nil(t, test, "no test_batch.bin: no test set")
+	assert.Equal(t, "cifar10-partial/train", train.Name)
+	_, _, err = Load("cifar10", dir)
+	assert.ErrorContains(t, err, "data_batch_1.bin")
+
+	require.NoError(t, os.Symlink(filepath.Join(src, "test_batch.bin"), filepath.Join(dir, "test_batch.bin")))
+	_, test, err = LoadCIFAR10PartialDir(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 10000, test.Len())
+
+	empty := t.TempDir()
+	writeFile(t, filepath.Join(empty, "batches.meta.txt"), []byte("a\n"))
+	_, _, err = LoadCIFAR10PartialDir(empty)
+	assert.ErrorContains(t, err, "no CIFAR-10 training batch")
+}

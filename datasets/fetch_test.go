@@ -206,7 +206,7 @@ func TestFashionMNISTDownloadPath(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	_, _, err := Load("imagenet-21k", "")
-	assert.ErrorContains(t, err, `unknown data set "imagenet-21k" (known: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic)`)
+	assert.ErrorContains(t, err, `unknown data set "imagenet-21k" (known: mnist, fashion-mnist, cifar10, cifar10-partial, cifar100, tiny-imagenet, synthetic)`)
 	empty := t.TempDir()
 	_, _, err = Load("CIFAR-100", empty)
 	assert.ErrorContains(t, err, "train.bin not found in "+empty)

@@ -15,14 +15,17 @@ const (
 	NameMNIST        = "mnist"
 	NameFashionMNIST = "fashion-mnist"
 	NameCIFAR10      = "cifar10"
-	NameCIFAR100     = "cifar100"
-	NameTinyImageNet = "tiny-imagenet"
-	NameSynthetic    = "synthetic"
+	// NameCIFAR10Partial is CIFAR-10 from a folder holding only some of its
+	// batch files (see LoadCIFAR10PartialDir); its test set may be absent.
+	NameCIFAR10Partial = "cifar10-partial"
+	NameCIFAR100       = "cifar100"
+	NameTinyImageNet   = "tiny-imagenet"
+	NameSynthetic      = "synthetic"
 )
 
 // Names lists the data sets Load knows.
 func Names() []string {
-	return []string{NameMNIST, NameFashionMNIST, NameCIFAR10, NameCIFAR100, NameTinyImageNet, NameSynthetic}
+	return []string{NameMNIST, NameFashionMNIST, NameCIFAR10, NameCIFAR10Partial, NameCIFAR100, NameTinyImageNet, NameSynthetic}
 }
 
 type loadOptions struct {
@@ -93,6 +96,12 @@ func Load(name, dir string, opts ...Option) (train, test *Dataset, err error) {
 			return nil, nil, err
 		}
 		return LoadCIFAR10Dir(d)
+	case NameCIFAR10Partial:
+		d, err := o.locate(name, dir, "cifar-10-batches-bin", "batches.meta.txt", os.Getenv(EnvCIFAR10Dir), Remote{}, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return LoadCIFAR10PartialDir(d)
 	case NameCIFAR100:
 		d, err := o.locate(name, dir, "cifar-100-binary", "train.bin", "", CIFAR100Remote, ExtractTarGz)
 		if err != nil {
@@ -132,6 +141,8 @@ func canonicalName(name string) string {
 		return NameFashionMNIST
 	case "cifar10":
 		return NameCIFAR10
+	case "cifar10partial":
+		return NameCIFAR10Partial
 	case "cifar100":
 		return NameCIFAR100
 	case "tinyimagenet", "tinyimagenet200":

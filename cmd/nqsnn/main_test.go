@@ -134,7 +134,7 @@ func TestBadInput(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"run", "-dataset", "imagenet-1k"}, 1, `invalid dataset: "imagenet-1k" (known: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic)`},
+		{[]string{"run", "-dataset", "imagenet-1k"}, 1, `invalid dataset: "imagenet-1k" (known: mnist, fashion-mnist, cifar10, cifar10-partial, cifar100, tiny-imagenet, synthetic)`},
 		{[]string{"run", "-model", "resnet1000"}, 1, `unknown model "resnet1000"`},
 		{[]string{"run", "-strategy", "srp"}, 1, `unknown strategy "srp" (known: nq, qcfs, relu)`},
 		{[]string{"run", "-t", "1,0,4"}, 2, "time steps must be >= 1, got 0"},

@@ -85,8 +85,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, experiment.ReportFile))
-	_ = res
+	if len(res.T) > 0 {
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, experiment.ReportFile))
+	}
 	return nil
 }
 
@@ -95,6 +96,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	var ts tList
 	fs.Var(&ts, "t", "comma-separated time steps (default: the run's list)")
 	dataDir := fs.String("data-dir", "", "directory holding the data set (default: as the run found it)")
+	dataset := fs.String("dataset", "", "evaluate on this data set's test split (default: the run's; e.g. cifar10 for a cifar10-partial run)")
 	out := fs.String("out", "", "directory for results.json, report.md and figures (default: CHECKPOINT's dir + /eval)")
 	backendName := fs.String("backend", "", "compute backend (default: auto)")
 	if err := parse(fs, args); err != nil {
@@ -113,7 +115,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "backend:", desc)
 		opt.Backend = b
 	}
-	res, err := experiment.EvaluateCheckpoint(path, ts, *dataDir, opt)
+	res, err := experiment.EvaluateCheckpoint(path, ts, *dataset, *dataDir, opt)
 	if err != nil {
 		return err
 	}

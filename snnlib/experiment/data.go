@@ -47,7 +47,7 @@ type Data struct {
 	Info  DataInfo
 	Train train.Dataset // shuffled per epoch, augmented, drops the last partial batch
 	Val   train.Dataset // held-out part of the training set: calibration and selection
-	Test  train.Dataset // the test set: final numbers only
+	Test  train.Dataset // the test set: final numbers only (nil when the data set has none here)
 	// SetEpoch positions Train at the start of an epoch (its order depends
 	// only on the seed and the epoch, so resumed runs see the same data).
 	SetEpoch func(epoch int)
@@ -88,9 +88,17 @@ func LoadData(cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	test, err := datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed})
-	if err != nil {
-		return nil, err
+	var test *datasets.Batcher
+	testExamples := 0
+	if testSet != nil { // only "cifar10-partial" may come without its test set
+		if test, err = datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed}); err != nil {
+			return nil, err
+		}
+		if trainSet.H != testSet.H || trainSet.W != testSet.W || trainSet.C != testSet.C {
+			return nil, fmt.Errorf("data set %s: train images are %dx%dx%d but test images %dx%dx%d", cfg.Dataset,
+				trainSet.H, trainSet.W, trainSet.C, testSet.H, testSet.W, testSet.C)
+		}
+		testExamples = testSet.Len()
 	}
 	h := sha256.New()
 	for _, i := range split.Val {
@@ -99,14 +107,20 @@ func LoadData(cfg Config) (*Data, error) {
 	info := DataInfo{
 		Name: cfg.Dataset, Source: trainSet.Source, NumClasses: trainSet.NumClasses(), ClassNames: trainSet.ClassNames,
 		ExampleShape: []int{trainSet.H, trainSet.W, trainSet.C}, TrainExamples: len(trainIdx), ValExamples: len(split.Val),
-		TestExamples: testSet.Len(), Mean: trainSet.Norm.Mean, Std: trainSet.Norm.Std, NormSource: trainSet.Norm.Source,
+		TestExamples: testExamples, Mean: trainSet.Norm.Mean, Std: trainSet.Norm.Std, NormSource: trainSet.Norm.Source,
 		Augment: pipe.String(), SplitSeed: split.Seed, ValFraction: split.Fraction, Stratified: split.Stratified,
 		ValIndicesHash: hex.EncodeToString(h.Sum(nil)), TrainLimit: cfg.TrainLimit,
 	}
-	if trainSet.H != testSet.H || trainSet.W != testSet.W || trainSet.C != testSet.C {
-		return nil, fmt.Errorf("data set %s: train images are %dx%dx%d but test images %dx%dx%d", cfg.Dataset,
-			trainSet.H, trainSet.W, trainSet.C, testSet.H, testSet.W, testSet.C)
+	data := &Data{Info: info, Train: tr, Val: val, SetEpoch: func(e int) { _ = tr.Seek(e, 0) },
+		Close: func() {
+			tr.Close()
+			val.Close()
+			if test != nil {
+				test.Close()
+			}
+		}}
+	if test != nil {
+		data.Test = test
 	}
-	return &Data{Info: info, Train: tr, Val: val, Test: test, SetEpoch: func(e int) { _ = tr.Seek(e, 0) },
-		Close: func() { tr.Close(); val.Close(); test.Close() }}, nil
+	return data, nil
 }

@@ -62,6 +62,11 @@ func (r *Results) AccuracyAt(T int) (float64, bool) {
 
 // finish evaluates the selected checkpoint on the test set and writes results, figures and report.
 func (r *runner) finish(meta *Meta) (*Results, error) {
+	if r.data.Test == nil {
+		ckpt := filepath.Join(r.dir, CheckpointFile)
+		fmt.Fprintf(r.log, "no test set here: evaluate later with: nqsnn eval -dataset cifar10 -data-dir DIR %s\n", ckpt)
+		return &Results{Config: r.cfg, Data: r.data.Info, Version: Version(), Backend: r.be.Name(), BestEpoch: meta.Best, Epochs: meta.Epochs}, nil
+	}
 	start := time.Now()
 	res, sim, err := evaluate(r.be, r.data, r.nw, filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT, r.phase)
 	if err != nil {
@@ -225,8 +230,9 @@ func prod(xs []int) int {
 
 // EvaluateCheckpoint simulates a saved model on its data set's test split at
 // the T values of tList (nil: the run's own list) and returns the results.
-// The data set is found from the checkpoint's config (dataDir overrides it).
-func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (*Results, error) {
+// The data set is the checkpoint's unless dataset is set (e.g. "cifar10" for
+// a model trained on "cifar10-partial"); dataDir overrides where it is read.
+func EvaluateCheckpoint(path string, tList []int, dataset, dataDir string, opt Options) (*Results, error) {
 	c, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, err
@@ -236,6 +242,9 @@ func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	cfg := meta.Config
+	if dataset != "" {
+		cfg.Dataset = dataset
+	}
 	if dataDir != "" {
 		cfg.DataDir = dataDir
 	}
@@ -252,14 +261,18 @@ func EvaluateCheckpoint(path string, tList []int, dataDir string, opt Options) (
 	}
 	r.be = opt.Backend
 	if r.be == nil {
+		// Not cfg.Backend: the model may have been trained on another machine.
 		var desc string
-		if r.be, desc, err = NewBackend(cfg.Backend); err != nil {
+		if r.be, desc, err = NewBackend(""); err != nil {
 			return nil, err
 		}
 		fmt.Fprintln(r.log, "backend:", desc)
 	}
 	if r.data, err = LoadData(cfg); err != nil {
 		return nil, err
+	}
+	if r.data.Test == nil {
+		return nil, fmt.Errorf("data set %s has no test set in %q", cfg.Dataset, cfg.DataDir)
 	}
 	if r.nw, err = cfg.Network(r.data.Info.NumClasses); err != nil {
 		return nil, err

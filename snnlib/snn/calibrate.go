@@ -30,7 +30,7 @@ type GapStats struct {
 func (s *Simulator) Calibrate(ds train.Dataset, T, maxBatches int) (*GapStats, error) {
 	s.Record(true)
 	defer s.Record(false)
-	var gapExec *context.Exec
+	gapExec := s.gaps[T]
 	st := &GapStats{T: T}
 	var sumVar []float64
 	err := forEachBatch(ds, func(images, labels *tensors.Tensor) error {
@@ -49,6 +49,10 @@ func (s *Simulator) Calibrate(ds train.Dataset, T, maxBatches int) (*GapStats, e
 			if err != nil {
 				return err
 			}
+			if s.gaps == nil {
+				s.gaps = map[int]*context.Exec{}
+			}
+			s.gaps[T] = gapExec
 		}
 		out, err := gapExec.Exec(append([]any{images}, anySlice(br.Window.OutSum)...)...)
 		if err != nil {

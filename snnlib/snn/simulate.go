@@ -25,7 +25,11 @@ type Simulator struct {
 	nSites  int
 	init    *context.Exec
 	step    *context.Exec
-	probe   *context.Exec
+	// steps caches the compiled step graph of each mode (plain, recording),
+	// so calibration after every epoch does not recompile.
+	steps [2]*context.Exec
+	probe *context.Exec
+	gaps  map[int]*context.Exec // calibration graphs by window T
 	// onStep, when set, sees the state after every step (recording mode).
 	onStep func(t int, w *Window) error
 }
@@ -43,9 +47,8 @@ func NewSimulator(backend backends.Backend, ctx *context.Context, nw Network) (*
 // summed output over the window (needed by calibration and analysis; costs
 // two extra tensors per layer).
 func (s *Simulator) Record(on bool) *Simulator {
-	if on != s.record {
-		s.record, s.init, s.step = on, nil, nil
-	}
+	s.record = on
+	s.step = s.steps[boolIndex(on)]
 	return s
 }
 
@@ -60,33 +63,47 @@ func (s *Simulator) compile() error {
 		return nil
 	}
 	var err error
-	s.init, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
-		var v []*Node
-		net := model.NewNet(ctx, func(ctx *context.Context, i int, z *Node) *Node {
-			v = append(v, s.nw.Neuron.Init(z, s.threshold(ctx, z)))
-			return z
-		}).FoldBatchNorm(true)
-		logits := s.nw.Model(net, x, s.nw.NumClasses)
-		s.nSites = len(v)
-		// The logits are returned (and dropped) so that every graph input is
-		// an ancestor of some output: simplego sizes its buffers by the outputs.
-		return append(v, logits)
-	})
-	if err != nil {
-		return err
+	if s.init == nil {
+		s.init, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
+			var v []*Node
+			net := model.NewNet(ctx, func(ctx *context.Context, i int, z *Node) *Node {
+				v = append(v, s.nw.Neuron.Init(z, s.threshold(ctx, z)))
+				return z
+			}).FoldBatchNorm(true)
+			logits := s.nw.Model(net, x, s.nw.NumClasses)
+			s.nSites = len(v)
+			// The logits are returned (and dropped) so that every graph input is
+			// an ancestor of some output: simplego sizes its buffers by the outputs.
+			return append(v, logits)
+		})
+		if err != nil {
+			return err
+		}
 	}
-	s.step, err = context.NewExec(s.backend, s.modelCtx(), s.stepGraph)
+	// stepGraph reads s.record while building, so each mode gets its own graph.
+	record := s.record
+	s.step, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
+		return s.stepGraph(ctx, in, record)
+	})
+	s.steps[boolIndex(record)] = s.step
 	return err
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // stepGraph inputs: x, labels, acc, v[n] (+ zsum[n], osum[n] when recording).
 // outputs: acc', correct, spikes[n], v'[n] (+ zsum'[n], osum'[n]).
-func (s *Simulator) stepGraph(ctx *context.Context, in []*Node) []*Node {
+func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*Node {
 	n := s.nSites
 	x, labels, acc := in[0], in[1], in[2]
 	v := in[3 : 3+n]
 	var zs, os []*Node
-	if s.record {
+	if record {
 		zs, os = in[3+n:3+2*n], in[3+2*n:3+3*n]
 	}
 	nv, nz, no := make([]*Node, n), make([]*Node, n), make([]*Node, n)
@@ -96,7 +113,7 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node) []*Node {
 		out, next := s.nw.Neuron.Step(v[i], z, theta)
 		nv[i] = next
 		spikes[i] = Div(ReduceAllSum(out), theta)
-		if s.record {
+		if record {
 			nz[i], no[i] = Add(zs[i], z), Add(os[i], out)
 		}
 		return out
@@ -106,7 +123,7 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node) []*Node {
 	labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
 	correct := ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
 	out := append([]*Node{acc, correct, Stack(spikes, 0)}, nv...)
-	if s.record {
+	if record {
 		out = append(append(out, nz...), no...)
 	}
 	return out
