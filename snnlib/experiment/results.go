@@ -242,8 +242,9 @@ func EvaluateCheckpoint(path string, tList []int, dataset, dataDir string, opt O
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	cfg := meta.Config
-	if dataset != "" {
+	if dataset != "" && dataset != cfg.Dataset {
 		cfg.Dataset = dataset
+		cfg.DataDir = "" // the run's directory held the other data set
 	}
 	if dataDir != "" {
 		cfg.DataDir = dataDir
