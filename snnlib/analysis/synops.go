@@ -200,31 +200,19 @@ func CountOps(syn []Synapse, spikes [][]float32, batch int, opt OpsOptions) ([]L
 	if batch < 1 {
 		return nil, errorf("operation count needs batch ≥ 1, got %d", batch)
 	}
-	out := make([]LayerOps, len(syn))
-	for i, s := range syn {
-		if err := s.validate(i); err != nil {
-			return nil, err
-		}
-		out[i] = LayerOps{Name: s.Name, Input: s.Input, ANNMACs: s.MACs}
-		if s.Input < 0 {
-			out[i].MACs = s.MACs * steps
-			continue
-		}
-		if s.Input >= len(spikes) {
-			return nil, errorf("synapse %d (%s): input site %d has no spike counts (%d sites given)", i, s.Name, s.Input, len(spikes))
-		}
+	return countOps(syn, steps, len(spikes), "spike counts", func(i int, s Synapse) (float64, error) {
 		sp := spikes[s.Input]
 		if len(sp)%batch != 0 {
-			return nil, errorf("synapse %d (%s): site %d has %d spike counts, not a multiple of batch %d", i, s.Name, s.Input, len(sp), batch)
+			return 0, errorf("synapse %d (%s): site %d has %d spike counts, not a multiple of batch %d", i, s.Name, s.Input, len(sp), batch)
 		}
 		if s.FanOut != nil && len(sp) != batch*s.InSize {
-			return nil, errorf("synapse %d (%s): site %d has %d spike counts, want batch·InSize = %d·%d", i, s.Name, s.Input, len(sp), batch, s.InSize)
+			return 0, errorf("synapse %d (%s): site %d has %d spike counts, want batch·InSize = %d·%d", i, s.Name, s.Input, len(sp), batch, s.InSize)
 		}
 		var acc kahan
 		mean := s.MeanFanOut()
 		for j, c := range sp {
 			if !(c >= 0) || math.IsInf(float64(c), 0) {
-				return nil, errorf("synapse %d (%s): site %d spike count [%d] is %g, want finite and ≥ 0", i, s.Name, s.Input, j, c)
+				return 0, errorf("synapse %d (%s): site %d spike count [%d] is %g, want finite and ≥ 0", i, s.Name, s.Input, j, c)
 			}
 			f := mean
 			if s.FanOut != nil {
@@ -232,9 +220,8 @@ func CountOps(syn []Synapse, spikes [][]float32, batch int, opt OpsOptions) ([]L
 			}
 			acc.add(float64(c) * f)
 		}
-		out[i].ACs = acc.sum() / float64(batch)
-	}
-	return out, nil
+		return acc.sum() / float64(batch), nil
+	})
 }
 
 // CountOpsFromTotals is CountOps when only the spikes per example of each site
@@ -246,6 +233,19 @@ func CountOpsFromTotals(syn []Synapse, spikesPerExample []float64, opt OpsOption
 	if err != nil {
 		return nil, err
 	}
+	return countOps(syn, steps, len(spikesPerExample), "spike total", func(i int, s Synapse) (float64, error) {
+		c := spikesPerExample[s.Input]
+		if !(c >= 0) || math.IsInf(c, 0) {
+			return 0, errorf("synapse %d (%s): site %d spike total is %g, want finite and ≥ 0", i, s.Name, s.Input, c)
+		}
+		return c * s.MeanFanOut(), nil
+	})
+}
+
+// countOps is the loop both counts share: the analog first layer costs its
+// MACs at every step, every other layer the ACs that acs computes from its
+// input site's spikes (what names that data in errors).
+func countOps(syn []Synapse, steps float64, sites int, what string, acs func(i int, s Synapse) (float64, error)) ([]LayerOps, error) {
 	out := make([]LayerOps, len(syn))
 	for i, s := range syn {
 		if err := s.validate(i); err != nil {
@@ -256,14 +256,14 @@ func CountOpsFromTotals(syn []Synapse, spikesPerExample []float64, opt OpsOption
 			out[i].MACs = s.MACs * steps
 			continue
 		}
-		if s.Input >= len(spikesPerExample) {
-			return nil, errorf("synapse %d (%s): input site %d has no spike total (%d sites given)", i, s.Name, s.Input, len(spikesPerExample))
+		if s.Input >= sites {
+			return nil, errorf("synapse %d (%s): input site %d has no %s (%d sites given)", i, s.Name, s.Input, what, sites)
 		}
-		c := spikesPerExample[s.Input]
-		if !(c >= 0) || math.IsInf(c, 0) {
-			return nil, errorf("synapse %d (%s): site %d spike total is %g, want finite and ≥ 0", i, s.Name, s.Input, c)
+		a, err := acs(i, s)
+		if err != nil {
+			return nil, err
 		}
-		out[i].ACs = c * s.MeanFanOut()
+		out[i].ACs = a
 	}
 	return out, nil
 }
