@@ -21,6 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "bench [flags]", stderr)
 	names := fs.String("backends", "xla:cuda,xla:cpu,go", "comma-separated backends to measure (unavailable ones are skipped)")
 	model := fs.String("model", "resnet20", "model to time")
+	strat := fs.String("strategy", "nq", "strategy whose activation is trained (nq adds Gaussian noise every step)")
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 5, "timed training steps per backend")
 	n := fs.Int("matmul", 2048, "size of the n×n×n float32 matmul")
@@ -29,7 +30,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, batch %d, %d steps\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *batch, *steps)
+	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, strategy %s, batch %d, %d steps\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *strat, *batch, *steps)
 	fmt.Fprintln(stdout, "| backend | matmul GFLOP/s | train img/s | train GFLOP/s | % of matmul | inference img/s | SNN img·steps/s | peak RSS MiB |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
 	for _, name := range strings.Split(*names, ",") {
@@ -43,7 +44,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s matmul: %w", name, err)
 		}
-		res, err := experiment.Bench(b, *model, []int{32, 32, 3}, *batch, *steps)
+		res, err := experiment.Bench(b, *model, *strat, []int{32, 32, 3}, *batch, *steps)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, *model, err)
 		}

@@ -41,12 +41,13 @@ func (d *repeatData) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) 
 	return nil, []*tensors.Tensor{d.images}, []*tensors.Tensor{d.labels}, nil
 }
 
-// Bench measures training, inference and SNN simulation speed of a model on
+// Bench measures training, inference and SNN simulation speed of a model
+// trained with a strategy ("nq" draws noise every step; "qcfs" does not) on
 // random images of shape example (e.g. 32, 32, 3), after one warm-up pass
 // that compiles the graphs.
-func Bench(b backends.Backend, modelName string, example []int, batch, steps int) (*BenchResult, error) {
+func Bench(b backends.Backend, modelName, strategyName string, example []int, batch, steps int) (*BenchResult, error) {
 	cfg := DefaultConfig()
-	cfg.Model, cfg.Strategy = modelName, "nq"
+	cfg.Model, cfg.Strategy = modelName, strategyName
 	cfg = cfg.WithPreset()
 	nw, err := cfg.Network(10)
 	if err != nil {
