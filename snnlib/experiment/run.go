@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -92,9 +94,17 @@ func Version() string {
 				return s.Value
 			}
 		}
-		if bi.Main.Version != "" {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			return bi.Main.Version
 		}
+	}
+	// Built without VCS stamping (go run, -buildvcs=false): ask git, if the
+	// program runs inside a checkout.
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		if dirty, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(dirty) > 0 {
+			return strings.TrimSpace(string(out)) + "-dirty"
+		}
+		return strings.TrimSpace(string(out))
 	}
 	return "devel"
 }
