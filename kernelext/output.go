@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 )
 
 // DisplayDirEnv names the environment variable that chooses where images shown outside
@@ -53,26 +55,8 @@ func writeDisplayFile(kind, ext string, data []byte) (string, error) {
 // WriteFileAtomic writes data to path through a temporary file in the same folder and
 // a rename, so readers never see a half-written file. The file gets mode 0644.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("kernelext: writing %q: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmpName, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmpName, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmpName)
-		return fmt.Errorf("kernelext: writing %q: %w", path, werr)
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("kernelext: %w", err)
 	}
 	return nil
 }

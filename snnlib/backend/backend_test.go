@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -188,7 +190,7 @@ func TestNewAutoReadsPluginInfo(t *testing.T) {
 	// A plugin found through $PJRT_PLUGIN_LIBRARY_PATH, with a plugin.json beside it.
 	dir := t.TempDir()
 	require.NoError(t, os.Symlink(installedPlugin, filepath.Join(dir, CPUPluginFile)))
-	require.NoError(t, writeFileAtomic(filepath.Join(dir, PluginInfoFile), []byte(`{"package":"some-pkg","version":"1.2.3"}`), 0o644))
+	require.NoError(t, atomicfile.Write(filepath.Join(dir, PluginInfoFile), []byte(`{"package":"some-pkg","version":"1.2.3"}`), 0o644))
 	t.Setenv(envPJRTPaths, "/nonexistent:"+dir)
 	p, source, err := FindCPUPlugin()
 	require.NoError(t, err)

@@ -18,6 +18,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
+
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -333,7 +335,7 @@ func (in Installer) installWheel(w io.Writer, wheelPath string, info PluginInfo)
 		if hadOld {
 			_ = os.Rename(backup, dst)
 			if oldInfoErr == nil {
-				_ = writeFileAtomic(infoPath, oldInfo, 0o644)
+				_ = atomicfile.Write(infoPath, oldInfo, 0o644)
 			}
 		}
 	}
@@ -341,7 +343,7 @@ func (in Installer) installWheel(w io.Writer, wheelPath string, info PluginInfo)
 		restore()
 		return "", err
 	}
-	if err := writeFileAtomic(infoPath, append(infoJSON, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(infoPath, append(infoJSON, '\n'), 0o644); err != nil {
 		restore()
 		return "", err
 	}
@@ -418,31 +420,6 @@ func extract(f *zip.File, dir string) (tmpPath string, err error) {
 		return "", err
 	}
 	return tmp.Name(), nil
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		_ = tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // CheckPlugin loads the XLA PJRT plugin at pluginPath (in this process) and checks that it

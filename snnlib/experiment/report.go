@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
-	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 	"github.com/nqsnn/nqsnn/snnlib/plots"
 )
 
@@ -183,7 +183,7 @@ func writeReport(dir, runDir string, res *Results) error {
 	for _, n := range names {
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", n, n)
 	}
-	return checkpoint.WriteFileAtomic(filepath.Join(dir, ReportFile), []byte(b.String()))
+	return atomicfile.Write(filepath.Join(dir, ReportFile), []byte(b.String()), 0o644)
 }
 
 // Comparison overlays several runs.
@@ -322,7 +322,7 @@ func (c *Comparison) Write(dir string) error {
 	for _, n := range names {
 		md += fmt.Sprintf("![%s](%s.png)\n\n", n, n)
 	}
-	return checkpoint.WriteFileAtomic(filepath.Join(dir, "compare.md"), []byte(md))
+	return atomicfile.Write(filepath.Join(dir, "compare.md"), []byte(md), 0o644)
 }
 
 func readJSON(path string, v any) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
@@ -116,7 +117,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return checkpoint.WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }
 
 // diagnosticWindows are the T values diagnosed at the end of a run: one

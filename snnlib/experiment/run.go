@@ -17,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
@@ -173,7 +174,7 @@ func (r *runner) prepare(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := checkpoint.WriteFileAtomic(filepath.Join(r.dir, ConfigFile), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(r.dir, ConfigFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	r.be = r.opt.Backend
@@ -315,7 +316,7 @@ func (r *runner) writeMetrics(epochs []fit.Epoch) error {
 		w.WriteByte('\n')
 	}
 	w.Flush()
-	return checkpoint.WriteFileAtomic(filepath.Join(r.dir, MetricsFile), buf.Bytes())
+	return atomicfile.Write(filepath.Join(r.dir, MetricsFile), buf.Bytes(), 0o644)
 }
 
 // elapsed formats a duration for logs.

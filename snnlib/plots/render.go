@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -95,34 +96,9 @@ func Save(d Drawer, size Size, path string) error {
 	return writeAtomic(path, data)
 }
 
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
+func writeAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("plots: %w", err)
 	}
 	return nil
 }
