@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 )
 
@@ -127,6 +128,32 @@ func TestResumeEquivalence(t *testing.T) {
 	assert.Equal(t, a.Curve, b.Curve)
 }
 
+// Data-parallel training over two devices trains the same model as one device
+// (GoMLX AutoSharding; batch norm statistics span the whole batch).
+func TestDataParallelRun(t *testing.T) {
+	b, _, err := backend.New("")
+	require.NoError(t, err)
+	if b.NumDevices() < 2 {
+		t.Skipf("backend %q has %d device(s); data-parallel needs 2 (the XLA CPU plugin has 4)", b.Name(), b.NumDevices())
+	}
+	base := t.TempDir()
+	one, two := filepath.Join(base, "one"), filepath.Join(base, "two")
+	out, code := nqsnn(t, append(tiny, "-out", one)...)
+	require.Equal(t, 0, code, out)
+	out, code = nqsnn(t, append(tiny, "-out", two, "-devices", "2")...)
+	require.Equal(t, 0, code, out)
+	cfg, err := experiment.LoadConfig(filepath.Join(two, "config.json"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, cfg.Devices)
+	a, c := readResults(t, one), readResults(t, two)
+	require.Len(t, c.Epochs, len(a.Epochs))
+	for i := range a.Epochs {
+		assert.InDelta(t, a.Epochs[i].Loss, c.Epochs[i].Loss, 1e-3, "epoch %d loss", i)
+		assert.InDeltaSlice(t, a.Epochs[i].Sigma, c.Epochs[i].Sigma, 1e-3, "epoch %d σ", i)
+	}
+	assert.InDelta(t, a.TestANNAccuracy, c.TestANNAccuracy, 0.02)
+}
+
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
@@ -141,6 +168,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", "-t", "1,-2"}, 2, "time steps must be >= 1, got -2"},
 		{[]string{"run", "-t", "a"}, 2, `"a" is not an integer`},
 		{[]string{"run", "-epochs", "-3", "-dataset", "synthetic"}, 1, "epochs must be >= 1, got -3"},
+		{[]string{"run", "-noise", "uniform"}, 1, `invalid noise: unknown noise sampler "uniform" (known: fast, gaussian)`},
+		{[]string{"run", "-devices", "3", "-dataset", "synthetic"}, 1, "invalid devices: batch size 128 does not split over 3 devices"},
+		{[]string{"run", "-devices", "-1", "-dataset", "synthetic"}, 1, "invalid devices: must be >= 0, got -1"},
 		{[]string{"run", "-no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
 		{[]string{"run", "-dataset", "cifar100", "-data-dir", filepath.Join(dir, "missing")}, 1, "missing"},
 		{[]string{"eval", filepath.Join(dir, "nope")}, 1, "no such file"},

@@ -21,7 +21,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "bench [flags]", stderr)
 	names := fs.String("backends", "xla:cuda,xla:cpu,go", "comma-separated backends to measure (unavailable ones are skipped)")
 	model := fs.String("model", "resnet20", "model to time")
-	strat := fs.String("strategy", "nq", "strategy whose activation is trained (nq adds Gaussian noise every step)")
+	strat := fs.String("strategy", "nq", "strategy whose activation is trained (nq adds noise every step)")
+	noise := fs.String("noise", "fast", "sampler of the NQ noise: fast or gaussian")
+	devices := fs.Int("devices", 1, "devices for data-parallel training")
+	conv := fs.Bool("conv", false, "also time ResNet-20's 3×3 convolutions: forward, input gradient, kernel gradient")
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 5, "timed training steps per backend")
 	n := fs.Int("matmul", 2048, "size of the n×n×n float32 matmul")
@@ -30,7 +33,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, strategy %s, batch %d, %d steps\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *strat, *batch, *steps)
+	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, strategy %s, noise %s, batch %d, %d steps, %d device(s)\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *strat, *noise, *batch, *steps, *devices)
 	fmt.Fprintln(stdout, "| backend | matmul GFLOP/s | train img/s | train GFLOP/s | % of matmul | inference img/s | SNN img·steps/s | peak RSS MiB |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
 	for _, name := range strings.Split(*names, ",") {
@@ -44,15 +47,44 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s matmul: %w", name, err)
 		}
-		res, err := experiment.Bench(b, *model, *strat, []int{32, 32, 3}, *batch, *steps)
+		res, err := experiment.Bench(b, experiment.BenchSpec{Model: *model, Strategy: *strat, Noise: *noise,
+			Example: []int{32, 32, 3}, Batch: *batch, Steps: *steps, Devices: *devices})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, *model, err)
 		}
 		fmt.Fprintf(stdout, "| %s | %.1f | %.1f | %.1f | %.0f%% | %.1f | %.1f | %.0f |\n", name, gf, res.TrainImagesSec, res.TrainGFLOPS,
 			100*res.TrainGFLOPS/gf, res.InferImagesSec, res.SNNStepsSec, float64(backend.PeakRSS())/(1<<20))
 	}
+	if *conv {
+		if err := benchConv(stdout, stderr, *names, *batch); err != nil {
+			return err
+		}
+	}
 	if *data {
 		return benchData(stdout, *batch)
+	}
+	return nil
+}
+
+// benchConv times the three convolutions of each ResNet-20 stage's 3×3 layer
+// (C→C channels, stride 1) on every backend: where a training step's time goes.
+func benchConv(stdout, stderr io.Writer, names string, batch int) error {
+	fmt.Fprintf(stdout, "\n3×3 convolutions, batch %d, GFLOP/s (forward / input gradient / kernel gradient):\n\n", batch)
+	fmt.Fprintln(stdout, "| backend | layer | forward | input gradient | kernel gradient |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|")
+	for _, name := range strings.Split(names, ",") {
+		b, _, err := backend.New(strings.TrimSpace(name))
+		if err != nil {
+			fmt.Fprintf(stderr, "skipping %s: %v\n", name, err)
+			continue
+		}
+		for _, l := range []struct{ size, channels int }{{32, 16}, {16, 32}, {8, 64}} {
+			r, err := backend.ConvGFLOPS(b, batch, l.size, l.channels, 3)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "| %s | %d×%d×%d | %.1f | %.1f | %.1f |\n", name, l.size, l.size, l.channels, r.Forward, r.InputGrad, r.KernelGrad)
+		}
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Levels, "L", 4, "quantisation levels L of the NQ/QCFS activation")
 	fs.Float64Var(&cfg.Lambda, "lambda", 8, "initial clip λ of every activation layer")
 	fs.IntVar(&cfg.NoiseT, "noise-t", 4, "noise-induction time step T_n: the SNN window whose gap sets σ")
+	fs.StringVar(&cfg.Noise, "noise", "fast", "sampler of the NQ noise ε: fast (hashed Irwin–Hall, 8 bytes) or gaussian (exact Box–Muller, ≈15× slower on CPU)")
 	fs.IntVar(&cfg.SelectT, "select-t", 0, "T at which validation SNN accuracy selects the checkpoint (default: noise-t)")
 	evalT := tList{1, 2, 4, 8, 16, 32, 64}
 	fs.Var(&evalT, "t", "comma-separated time steps reported on the test set")
@@ -50,6 +51,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.1, "fraction of the training set held out for validation")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use at most this many training examples (0: all)")
 	fs.IntVar(&cfg.CalibrationBatches, "calib-batches", 0, "validation batches for calibration and selection (0: all)")
+	fs.IntVar(&cfg.Devices, "devices", 1, "devices for data-parallel training (each batch split over devices 0..n-1)")
 	fs.StringVar(&cfg.Backend, "backend", "", "compute backend: auto, xla:cuda, xla:cpu, go (default: $NQSNN_BACKEND or auto)")
 	out := fs.String("out", "", "run directory (default: runs/DATASET-MODEL-STRATEGY-L)")
 	resume := fs.String("resume", "", "continue the run in this directory from its last complete epoch")

@@ -224,6 +224,18 @@ func TestMatMulGFLOPS(t *testing.T) {
 	require.ErrorContains(t, err, "reps=-1")
 }
 
+func TestConvGFLOPS(t *testing.T) {
+	b, _, err := New("go")
+	require.NoError(t, err)
+	r, err := ConvGFLOPS(b, 2, 6, 3, 1)
+	require.NoError(t, err)
+	assert.Greater(t, r.Forward, 0.0)
+	assert.Greater(t, r.InputGrad, 0.0)
+	assert.Greater(t, r.KernelGrad, 0.0)
+	_, err = ConvGFLOPS(b, 2, 0, 3, 1)
+	require.ErrorContains(t, err, "size=0")
+}
+
 func TestPeakRSS(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		assert.Zero(t, PeakRSS())

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -42,30 +44,11 @@ func MatMulGFLOPS(b backends.Backend, n, reps int) (gflops float64, err error) {
 		return 0, fmt.Errorf("MatMulGFLOPS: %w", err)
 	}
 	defer exec.Finalize()
-	run := func() error {
-		out, err := exec.Exec(x, y)
-		if err != nil {
-			return fmt.Errorf("MatMulGFLOPS: %w", err)
-		}
-		for _, t := range out {
-			t.MaterializeLocal()
-			if err := t.FinalizeAll(); err != nil {
-				return err
-			}
-		}
-		return nil
+	secs, err := timeExec(exec, reps, x, y)
+	if err != nil {
+		return 0, fmt.Errorf("MatMulGFLOPS: %w", err)
 	}
-	if err := run(); err != nil { // compiles and moves the inputs to the device
-		return 0, err
-	}
-	start := time.Now()
-	for range reps {
-		if err := run(); err != nil {
-			return 0, err
-		}
-	}
-	secs := time.Since(start).Seconds()
-	return 2 * float64(n) * float64(n) * float64(n) * float64(reps) / secs / 1e9, nil
+	return 2 * float64(n) * float64(n) * float64(n) / secs / 1e9, nil
 }
 
 // PeakRSS returns the process's peak resident set size in bytes (VmHWM in
@@ -97,4 +80,89 @@ func parseVmHWM(s *bufio.Scanner) uint64 {
 		return kb * 1024
 	}
 	return 0
+}
+
+// ConvResult is the throughput of one 3×3 convolution layer's three
+// computations in a training step, in GFLOP/s (2 flops per multiply-add).
+type ConvResult struct {
+	Forward    float64 // y = x ⊛ w
+	InputGrad  float64 // ∂L/∂x, a transposed convolution
+	KernelGrad float64 // ∂L/∂w, a convolution that contracts over the batch
+}
+
+// ConvGFLOPS times a 3×3, stride-1, "same"-padded convolution of a
+// [batch, size, size, channels] input to as many output channels, its input
+// gradient and its kernel gradient on b, reps runs each after one untimed run.
+func ConvGFLOPS(b backends.Backend, batch, size, channels, reps int) (res ConvResult, err error) {
+	if batch <= 0 || size <= 0 || channels <= 0 || reps <= 0 {
+		return res, fmt.Errorf("ConvGFLOPS: batch=%d, size=%d, channels=%d and reps=%d must be positive", batch, size, channels, reps)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ConvGFLOPS on %s: %v", b.Name(), r)
+		}
+	}()
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func(dims ...int) *tensors.Tensor {
+		t := tensors.FromShape(shapes.Make(dtypes.Float32, dims...))
+		tensors.MutableFlatData(t, func(v []float32) {
+			for i := range v {
+				v[i] = rng.Float32() - 0.5
+			}
+		})
+		return t
+	}
+	x, w, v := random(batch, size, size, channels), random(3, 3, channels, channels), random(batch, size, size, channels)
+	defer func() { _ = x.FinalizeAll(); _ = w.FinalizeAll(); _ = v.FinalizeAll() }()
+	conv := func(x, w *graph.Node) *graph.Node { return graph.Convolve(x, w).PadSame().Done() }
+	loss := func(x, w, v *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Mul(conv(x, w), v)) }
+	flops := 2 * float64(batch) * float64(size*size) * 9 * float64(channels*channels)
+	for _, c := range []struct {
+		out *float64
+		fn  func(x, w, v *graph.Node) *graph.Node
+	}{
+		{&res.Forward, func(x, w, v *graph.Node) *graph.Node { return conv(x, w) }},
+		{&res.InputGrad, func(x, w, v *graph.Node) *graph.Node { return graph.Gradient(loss(x, w, v), x)[0] }},
+		{&res.KernelGrad, func(x, w, v *graph.Node) *graph.Node { return graph.Gradient(loss(x, w, v), w)[0] }},
+	} {
+		exec, err := graph.NewExec(b, c.fn)
+		if err != nil {
+			return res, fmt.Errorf("ConvGFLOPS: %w", err)
+		}
+		secs, err := timeExec(exec, reps, x, w, v)
+		exec.Finalize()
+		if err != nil {
+			return res, fmt.Errorf("ConvGFLOPS: %w", err)
+		}
+		*c.out = flops / secs / 1e9
+	}
+	return res, nil
+}
+
+// timeExec runs exec once untimed (compilation, transfers), then reps times,
+// copying every result to the host, and returns the mean seconds per run.
+func timeExec(exec *graph.Exec, reps int, args ...any) (float64, error) {
+	run := func() error {
+		out, err := exec.Exec(args...)
+		if err != nil {
+			return err
+		}
+		for _, t := range out {
+			t.MaterializeLocal()
+			if err := t.FinalizeAll(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := run(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for range reps {
+		if err := run(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds() / float64(reps), nil
 }

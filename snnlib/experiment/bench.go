@@ -41,14 +41,28 @@ func (d *repeatData) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) 
 	return nil, []*tensors.Tensor{d.images}, []*tensors.Tensor{d.labels}, nil
 }
 
-// Bench measures training, inference and SNN simulation speed of a model
-// trained with a strategy ("nq" draws noise every step; "qcfs" does not) on
-// random images of shape example (e.g. 32, 32, 3), after one warm-up pass
-// that compiles the graphs.
-func Bench(b backends.Backend, modelName, strategyName string, example []int, batch, steps int) (*BenchResult, error) {
+// BenchSpec says what Bench times.
+type BenchSpec struct {
+	Model    string // model name, e.g. resnet20
+	Strategy string // "nq" draws noise every step; "qcfs" does not
+	Noise    string // NQ noise sampler ("" = default)
+	Example  []int  // shape of one image, e.g. 32, 32, 3
+	Batch    int    // batch size
+	Steps    int    // timed training steps
+	Devices  int    // data-parallel devices (0 or 1: one)
+}
+
+// Bench measures training, inference and SNN simulation speed of a model on
+// random images, after one warm-up pass that compiles the graphs.
+func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	cfg := DefaultConfig()
-	cfg.Model, cfg.Strategy = modelName, strategyName
+	cfg.Model, cfg.Strategy, cfg.Noise, cfg.Devices = spec.Model, spec.Strategy, spec.Noise, spec.Devices
 	cfg = cfg.WithPreset()
+	example, batch, steps := spec.Example, spec.Batch, spec.Steps
+	modelName := spec.Model
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	nw, err := cfg.Network(10)
 	if err != nil {
 		return nil, err
@@ -74,7 +88,7 @@ func Bench(b backends.Backend, modelName, strategyName string, example []int, ba
 		macs += s.MACs
 	}
 	res := &BenchResult{Backend: b.Name(), Model: modelName, Batch: batch, ForwardGFLOP: 2 * macs / 1e9}
-	tr, err := fit.New(b, ctx, nw, fit.Config{Epochs: 1})
+	tr, err := fit.New(b, ctx, nw, fit.Config{Epochs: 1, Devices: spec.Devices})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
 	"github.com/nqsnn/nqsnn/snnlib/neuron"
+	"github.com/nqsnn/nqsnn/snnlib/nq"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	Levels int     `json:"levels"` // quantisation levels L
 	Lambda float64 `json:"lambda"` // initial clip λ
 	NoiseT int     `json:"noise_t"`
+	// Noise is the sampler of the NQ noise ε: fast (hash + Irwin–Hall, the
+	// default) or gaussian (exact Box–Muller); see nq.Sampler.
+	Noise string `json:"noise,omitempty"`
 	// SelectT is the T at which validation SNN accuracy picks the checkpoint.
 	SelectT int   `json:"select_t"`
 	EvalT   []int `json:"eval_t"` // T values reported on the test set
@@ -51,6 +55,9 @@ type Config struct {
 	// selection (0: all).
 	CalibrationBatches int    `json:"calibration_batches,omitempty"`
 	Backend            string `json:"backend,omitempty"`
+	// Devices is the number of devices for data-parallel training (0 or 1:
+	// one device); see fit.Config.Devices.
+	Devices int `json:"devices,omitempty"`
 }
 
 // DefaultConfig is the embedded default job: MNIST, small CNN, nq, quick preset.
@@ -87,6 +94,7 @@ func (c Config) WithPreset() Config {
 	set(&c.Levels, 4)
 	setF(&c.Lambda, 8)
 	set(&c.NoiseT, 4)
+	setS(&c.Noise, string(nq.DefaultSampler))
 	set(&c.SelectT, c.NoiseT)
 	set(&c.BatchSize, 128)
 	setF(&c.LearningRate, 0.05)
@@ -138,6 +146,9 @@ func (c Config) Validate() error {
 	if _, err := neuron.ByName(c.Neuron); err != nil {
 		return err
 	}
+	if _, err := nq.ParseSampler(c.Noise); err != nil {
+		return bad("noise", "%v", err)
+	}
 	if !slices.Contains(Presets, c.Preset) {
 		return bad("preset", "%q (known: %s)", c.Preset, strings.Join(Presets, ", "))
 	}
@@ -161,6 +172,10 @@ func (c Config) Validate() error {
 		return bad("dropout", "must be in [0, 1), got %g", c.Dropout)
 	case c.TrainLimit < 0:
 		return bad("train-limit", "must be >= 0, got %d", c.TrainLimit)
+	case c.Devices < 0:
+		return bad("devices", "must be >= 0, got %d", c.Devices)
+	case c.Devices > 1 && c.BatchSize%c.Devices != 0:
+		return bad("devices", "batch size %d does not split over %d devices", c.BatchSize, c.Devices)
 	}
 	if len(c.EvalT) == 0 {
 		return bad("t", "the list of T values is empty")
@@ -175,12 +190,13 @@ func (c Config) Validate() error {
 
 func (c Config) fitConfig() fit.Config {
 	return fit.Config{Epochs: c.Epochs, LearningRate: c.LearningRate, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
-		NoiseT: c.NoiseT, SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches}
+		NoiseT: c.NoiseT, SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches, Devices: c.Devices}
 }
 
 func (c Config) strategyConfig() strategy.Config {
 	s := strategy.DefaultConfig()
 	s.Levels, s.Lambda = c.Levels, c.Lambda
+	s.Noise, _ = nq.ParseSampler(c.Noise) // checked by Validate
 	return s
 }
 

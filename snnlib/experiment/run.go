@@ -186,6 +186,9 @@ func (r *runner) prepare(cfg Config) error {
 		}
 		fmt.Fprintln(r.log, "backend:", desc)
 	}
+	if cfg.Devices > 1 {
+		fmt.Fprintf(r.log, "training data-parallel over %d of the backend's %d devices\n", cfg.Devices, r.be.NumDevices())
+	}
 	r.data, err = LoadData(cfg)
 	if err != nil {
 		return err

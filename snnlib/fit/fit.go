@@ -39,6 +39,15 @@ type Config struct {
 	// CalibrationBatches caps the validation batches used for calibration
 	// and selection (0: all).
 	CalibrationBatches int
+	// Devices is the number of devices for data-parallel training: 0 or 1
+	// trains on one device (the default); n > 1 splits each training batch
+	// along the batch axis over devices 0..n-1 of the backend, with the
+	// variables replicated on every device, using GoMLX's AutoSharding. The
+	// batch size should be divisible by n: a batch that is not (such as the
+	// last, partial one of an epoch) is trained on device 0 alone. It must not
+	// exceed the backend's device count (backends.Backend.NumDevices).
+	// Evaluation, calibration and the SNN simulation run on one device.
+	Devices int
 }
 
 // Defaults are the reference settings: SGD momentum 0.9, lr 0.05 with cosine
@@ -77,6 +86,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fit: weight decay must be >= 0, got %g", c.WeightDecay)
 	case c.NoiseT < 1 || c.SelectT < 1:
 		return fmt.Errorf("fit: noise-induction and selection T must be >= 1, got %d and %d", c.NoiseT, c.SelectT)
+	case c.Devices < 0:
+		return fmt.Errorf("fit: devices must be >= 0, got %d", c.Devices)
 	}
 	return nil
 }
@@ -110,6 +121,8 @@ type Trainer struct {
 	trainer *train.Trainer
 	annEval *context.Exec
 	sim     *snn.Simulator
+	// parallel is set when training data-parallel on several devices.
+	parallel *dataParallel
 	// Stop, if set, is polled between training batches; when it returns true
 	// RunEpoch abandons the epoch with ErrStopped.
 	Stop func() bool
@@ -131,6 +144,12 @@ func New(backend backends.Backend, ctx *context.Context, nw snn.Network, cfg Con
 		return nil, err
 	}
 	t := &Trainer{backend: backend, ctx: ctx, nw: nw, cfg: cfg}
+	if cfg.Devices > 1 {
+		var err error
+		if t.parallel, err = newDataParallel(backend, cfg.Devices); err != nil {
+			return nil, err
+		}
+	}
 	modelFn := func(ctx *context.Context, _ any, inputs []*Node) []*Node {
 		logits, _ := nw.ANN(ctx.In(snn.ModelScope), inputs[0])
 		return []*Node{logits}
@@ -252,6 +271,14 @@ func (t *Trainer) TrainSteps(ds train.Dataset) error {
 	return err
 }
 
+// trainStep runs one training step, data-parallel when configured.
+func (t *Trainer) trainStep(inputs, labels []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	if t.parallel != nil {
+		return t.parallel.step(t.trainer, inputs, labels)
+	}
+	return t.trainer.TrainStep(nil, inputs, labels)
+}
+
 // trainPass trains on one pass of ds and returns the mean loss and the
 // training accuracy.
 func (t *Trainer) trainPass(epoch int, trainDS train.Dataset, progress Progress) (loss, acc float64, err error) {
@@ -273,7 +300,7 @@ func (t *Trainer) trainPass(epoch int, trainDS train.Dataset, progress Progress)
 			return 0, 0, ErrStopped
 		}
 		var m []*tensors.Tensor
-		if cerr := snn.TryCatchError(func() { m, err = t.trainer.TrainStep(nil, inputs, labels) }); cerr != nil {
+		if cerr := snn.TryCatchError(func() { m, err = t.trainStep(inputs, labels) }); cerr != nil {
 			return 0, 0, cerr
 		}
 		if err != nil {

@@ -35,14 +35,12 @@ func QCFS(z, lambda *Node, levels int) *Node {
 	return Mul(Div(q, l), lambda)
 }
 
-// AddNoise returns a − σ·ε with a fresh ε ~ N(0, 1) per element drawn from the
-// context's random number generator (so it is reproducible for a seed).
-// The minus sign follows the reference code; ε is symmetric so it only matters
-// for bit-exact reproduction.
-func AddNoise(ctx *context.Context, a, sigma *Node) *Node {
-	g := a.Graph()
-	eps := BoxMuller(ctx.RandomUniform(g, a.Shape()), ctx.RandomUniform(g, a.Shape()))
-	return Sub(a, Mul(eps, sigma))
+// AddNoise returns a − σ·ε with a fresh ε (standard normal, drawn with sampler,
+// see [Noise]) per element from the context's random number generator, so it
+// is reproducible for a seed. The minus sign follows the reference code; ε is
+// symmetric so it only matters for bit-exact reproduction.
+func AddNoise(ctx *context.Context, a, sigma *Node, sampler Sampler) *Node {
+	return Sub(a, Mul(Noise(ctx, a.Graph(), a.Shape(), sampler), sigma))
 }
 
 // MinUniform bounds u₁ of the Box-Muller transform from below. GoMLX's

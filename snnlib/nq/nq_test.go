@@ -51,25 +51,87 @@ func TestBoxMullerFinite(t *testing.T) {
 	assert.InDelta(t, 0, float64(got[3]), 1e-5)
 }
 
-// AddNoise draws fresh N(0, σ²) noise per element: mean ≈ 0, std ≈ σ, all finite.
+// AddNoise draws fresh noise per element with the moments each sampler
+// promises: mean 0, std σ, excess kurtosis 0 (gaussian) or −0.15 (fast:
+// Irwin–Hall n = 8), no correlation between neighbouring elements, a new draw
+// every execution, and the same draws for the same seed.
 func TestAddNoiseStatistics(t *testing.T) {
 	b := testutil.Backend(t)
-	ctx := context.New()
-	require.NoError(t, ctx.SetRNGStateFromSeed(3))
-	e := context.MustNewExec(b, ctx, func(ctx *context.Context, a *Node) *Node {
-		return nq.AddNoise(ctx, a, Scalar(a.Graph(), a.DType(), 0.5))
-	})
-	x := tensors.FromShape(tensors.FromFlatDataAndDimensions(make([]float32, 1<<18), 1<<18).Shape())
-	first := tensors.MustCopyFlatData[float32](e.MustExec(x)[0])
-	second := tensors.MustCopyFlatData[float32](e.MustExec(x)[0])
-	var sum, sq float64
-	for _, v := range first {
-		require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
-		sum += float64(v)
-		sq += float64(v) * float64(v)
+	const sigma = 0.5
+	for _, c := range []struct {
+		sampler  nq.Sampler
+		kurtosis float64
+		maxAbs   float64
+	}{{nq.Gaussian, 0, math.Sqrt(-2 * math.Log(nq.MinUniform))}, {nq.Fast, -0.15, 1020 / math.Sqrt(8*65535/12.0)}} {
+		t.Run(string(c.sampler), func(t *testing.T) {
+			draw := func(seed int64, steps int) [][]float32 {
+				ctx := context.New()
+				require.NoError(t, ctx.SetRNGStateFromSeed(seed))
+				e := context.MustNewExec(b, ctx, func(ctx *context.Context, a *Node) *Node {
+					return nq.AddNoise(ctx, a, Scalar(a.Graph(), a.DType(), sigma), c.sampler)
+				})
+				x := tensors.FromShape(tensors.FromFlatDataAndDimensions(make([]float32, 1<<18), 1<<9, 1<<9).Shape())
+				var out [][]float32
+				for range steps {
+					out = append(out, tensors.MustCopyFlatData[float32](e.MustExec(x)[0]))
+				}
+				return out
+			}
+			runs := draw(3, 2)
+			first := runs[0]
+			var m1, m2, m4, lag, maxAbs float64
+			for i, v := range first {
+				e := float64(v) / sigma
+				require.False(t, math.IsNaN(e) || math.IsInf(e, 0))
+				m1 += e
+				m2 += e * e
+				m4 += e * e * e * e
+				maxAbs = math.Max(maxAbs, math.Abs(e))
+				if i > 0 {
+					lag += e * float64(first[i-1]) / sigma
+				}
+			}
+			n := float64(len(first))
+			assert.InDelta(t, 0, m1/n, 0.01, "mean")
+			assert.InDelta(t, 1, m2/n, 0.01, "variance")
+			assert.InDelta(t, c.kurtosis, m4/n/((m2/n)*(m2/n))-3, 0.04, "excess kurtosis")
+			assert.InDelta(t, 0, lag/n, 0.01, "correlation of neighbouring elements")
+			assert.LessOrEqual(t, maxAbs, c.maxAbs+1e-4)
+			assert.NotEqual(t, first[:8], runs[1][:8], "fresh noise every step")
+			assert.Equal(t, first[:64], draw(3, 1)[0][:64], "same seed, same noise")
+			assert.NotEqual(t, first[:8], draw(4, 1)[0][:8], "another seed, other noise")
+		})
 	}
-	n := float64(len(first))
-	assert.InDelta(t, 0, sum/n, 0.005)
-	assert.InDelta(t, 0.5, math.Sqrt(sq/n), 0.005)
-	assert.NotEqual(t, first[:8], second[:8], "fresh noise every step")
+}
+
+func TestParseSampler(t *testing.T) {
+	s, err := nq.ParseSampler("")
+	require.NoError(t, err)
+	assert.Equal(t, nq.DefaultSampler, s)
+	s, err = nq.ParseSampler("gaussian")
+	require.NoError(t, err)
+	assert.Equal(t, nq.Gaussian, s)
+	_, err = nq.ParseSampler("uniform")
+	assert.EqualError(t, err, `unknown noise sampler "uniform" (known: fast, gaussian)`)
+}
+
+// BenchmarkNoise measures each sampler on a ResNet-20 first-stage activation
+// ([128, 32, 32, 16], 2.1 M elements): go test -run xxx -bench Noise ./snnlib/nq/
+func BenchmarkNoise(b *testing.B) {
+	backend := testutil.Backend(b)
+	x := tensors.FromFlatDataAndDimensions(make([]float32, 128*32*32*16), 128, 32, 32, 16)
+	for _, sampler := range nq.Samplers {
+		b.Run(string(sampler), func(b *testing.B) {
+			ctx := context.New()
+			e := context.MustNewExec(backend, ctx, func(ctx *context.Context, a *Node) *Node {
+				return ReduceAllSum(nq.AddNoise(ctx, a, Scalar(a.Graph(), a.DType(), 1), sampler))
+			})
+			e.MustExec(x)[0].FinalizeAll()
+			b.ResetTimer()
+			for range b.N {
+				e.MustExec(x)[0].FinalizeAll()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(x.Shape().Size()), "ns/element")
+		})
+	}
 }

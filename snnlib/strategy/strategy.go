@@ -51,13 +51,15 @@ type Config struct {
 	// EvalNoise keeps the NQ noise on when evaluating the ANN, as the reference
 	// code's "ANN accuracy" does. Off by default: noise is a training device.
 	EvalNoise bool
+	// Noise is how nq draws ε (default nq.DefaultSampler).
+	Noise nq.Sampler
 	// Percentile is the threshold-balancing percentile for relu (default 99.9).
 	Percentile float64
 }
 
 // DefaultConfig is L = 4, λ₀ = 8, 99.9th percentile balancing.
 func DefaultConfig() Config {
-	return Config{Levels: nq.DefaultLevels, Lambda: nq.DefaultLambda, Percentile: 99.9}
+	return Config{Levels: nq.DefaultLevels, Lambda: nq.DefaultLambda, Percentile: 99.9, Noise: nq.DefaultSampler}
 }
 
 var registry = map[string]func(Config) Strategy{
@@ -140,7 +142,7 @@ func (s NQ) Activation(ctx *context.Context, x *Node) *Node {
 	g := x.Graph()
 	sigma := s.Sigma(ctx, g)
 	if ctx.IsTraining(g) || s.EvalNoise {
-		a = nq.AddNoise(ctx, a, ConvertDType(sigma, a.DType()))
+		a = nq.AddNoise(ctx, a, ConvertDType(sigma, a.DType()), s.Noise)
 	}
 	return a
 }
