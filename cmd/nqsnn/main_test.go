@@ -58,9 +58,14 @@ func readResults(t *testing.T, dir string) *experiment.Results {
 
 func TestRunEndToEnd(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	out, code := nqsnn(t, append(tiny, "-out", dir)...)
+	out, code := nqsnn(t, append(tiny, "-out", dir, "-noisy-ann")...)
 	require.Equal(t, 0, code, out)
 	res := readResults(t, dir)
+	require.NotNil(t, res.TestNoisyANNAccuracy, "-noisy-ann reports the ANN with the noise on")
+	assert.Greater(t, *res.TestNoisyANNAccuracy, 0.3)
+	report, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(report), "ANN with the NQ noise on")
 	assert.Equal(t, []int{1, 2, 4, 16}, res.T)
 	require.Len(t, res.SNNAccuracy, 4)
 	require.Len(t, res.Curve, 16)

@@ -58,6 +58,9 @@ type Config struct {
 	// Devices is the number of devices for data-parallel training (0 or 1:
 	// one device); see fit.Config.Devices.
 	Devices int `json:"devices,omitempty"`
+	// NoisyANN also reports the ANN's test accuracy with the NQ noise on, as
+	// the reference code's "ANN accuracy" does (nq only; off by default).
+	NoisyANN bool `json:"noisy_ann,omitempty"`
 }
 
 // DefaultConfig is the embedded default job: MNIST, small CNN, nq, quick preset.

@@ -165,7 +165,11 @@ func writeReport(dir, runDir string, res *Results) error {
 	fmt.Fprintf(&b, "Training: %d epochs, batch %d, lr %g (cosine), momentum %g, weight decay %g, augmentation %s. "+
 		"Checkpoint selected at epoch %d by validation SNN accuracy at T=%d (%.2f%%); the test set is only used below.\n\n",
 		c.Epochs, c.BatchSize, c.LearningRate, c.Momentum, c.WeightDecay, c.Augment, res.BestEpoch+1, c.SelectT, 100*res.BestValSNNAcc)
-	fmt.Fprintf(&b, "## Test accuracy\n\nANN (noise-free): **%.2f%%**\n\n| T | SNN accuracy |\n|---|---|\n", 100*res.TestANNAccuracy)
+	fmt.Fprintf(&b, "## Test accuracy\n\nANN (noise-free): **%.2f%%**\n\n", 100*res.TestANNAccuracy)
+	if res.TestNoisyANNAccuracy != nil {
+		fmt.Fprintf(&b, "ANN with the NQ noise on (the reference code's \"ANN accuracy\"): %.2f%%\n\n", 100**res.TestNoisyANNAccuracy)
+	}
+	b.WriteString("| T | SNN accuracy |\n|---|---|\n")
 	for i, t := range res.T {
 		fmt.Fprintf(&b, "| %d | %.2f%% |\n", t, 100*res.SNNAccuracy[i])
 	}

@@ -42,7 +42,11 @@ type Results struct {
 	BestEpoch     int      `json:"best_epoch"`
 	BestValSNNAcc float64  `json:"best_val_snn_accuracy"`
 	// TestANNAccuracy is the noise-free ANN's test accuracy.
-	TestANNAccuracy float64   `json:"test_ann_accuracy"`
+	TestANNAccuracy float64 `json:"test_ann_accuracy"`
+	// TestNoisyANNAccuracy is the ANN's test accuracy with the NQ noise left
+	// on (σ of the checkpoint, fresh ε per batch), as the reference code's
+	// "ANN accuracy" is measured; only with Config.NoisyANN on an nq run.
+	TestNoisyANNAccuracy *float64 `json:"test_noisy_ann_accuracy,omitempty"`
 	T               []int     `json:"t"`
 	SNNAccuracy     []float64 `json:"snn_accuracy"` // at each T
 	// Curve is the SNN test accuracy at every t = 1..max T.
@@ -179,6 +183,11 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 	for _, t := range tList {
 		maxT = max(maxT, t)
 	}
+	if meta.Config.NoisyANN {
+		if res.TestNoisyANNAccuracy, err = noisyANNAccuracy(be, ctx, nw, meta.Config.Seed, data, phase); err != nil {
+			return nil, nil, err
+		}
+	}
 	p = phase(fmt.Sprintf("test SNN T=%d", maxT), data.Info.TestExamples)
 	out, err := tr.Simulator().Evaluate(data.Test, maxT, func(n int) { p.Update(n, "") })
 	p.Done()
@@ -219,6 +228,33 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 		res.Sites = append(res.Sites, sr)
 	}
 	return res, tr.Simulator(), nil
+}
+
+// noisyANNAccuracy measures the ANN on the test split with the NQ noise on
+// (the reference code's "ANN accuracy"). The noise is seeded, so the number
+// is reproducible. It returns nil for strategies without noise.
+func noisyANNAccuracy(be backends.Backend, ctx *context.Context, nw snn.Network, seed int64, data *Data, phase func(string, int) Progress) (*float64, error) {
+	st, ok := nw.Strategy.(strategy.NQ)
+	if !ok {
+		return nil, nil
+	}
+	st.EvalNoise = true
+	nw.Strategy = st
+	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
+		return nil, err
+	}
+	exec, err := fit.NewANNEval(be, ctx, nw)
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+	p := phase("test ANN with noise", data.Info.TestExamples)
+	acc, err := fit.EvalANN(exec, data.Test, func(n int) { p.Update(n, "") })
+	p.Done()
+	if err != nil {
+		return nil, err
+	}
+	return &acc, nil
 }
 
 func prod(xs []int) int {

@@ -158,13 +158,7 @@ func New(backend backends.Backend, ctx *context.Context, nw snn.Network, cfg Con
 		SGD{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay},
 		[]metrics.Interface{metrics.NewSparseCategoricalAccuracy("accuracy", "acc")}, nil)
 	var err error
-	t.annEval, err = context.NewExec(backend, ctx.In(snn.ModelScope).Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
-		logits, _ := nw.ANN(ctx, x)
-		pred := ArgMax(logits, 1, dtypes.Int32)
-		labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
-		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
-	})
-	if err != nil {
+	if t.annEval, err = NewANNEval(backend, ctx, nw); err != nil {
 		return nil, err
 	}
 	t.sim, err = snn.NewSimulator(backend, ctx, nw)
@@ -232,6 +226,19 @@ func progressPhase(p Progress, phase string) func(int) {
 // EvalANN returns the noise-free ANN accuracy on one pass of ds.
 func (t *Trainer) EvalANN(ds train.Dataset, progress func(int)) (float64, error) {
 	return EvalANN(t.annEval, ds, progress)
+}
+
+// NewANNEval compiles nw's ANN as an accuracy executor for EvalANN: images,
+// labels -> number of correct predictions. Variables come from ctx's
+// snn.ModelScope; the graph is an evaluation graph (no training noise unless
+// the strategy keeps it on at evaluation).
+func NewANNEval(backend backends.Backend, ctx *context.Context, nw snn.Network) (*context.Exec, error) {
+	return context.NewExec(backend, ctx.In(snn.ModelScope).Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
+		logits, _ := nw.ANN(ctx, x)
+		pred := ArgMax(logits, 1, dtypes.Int32)
+		labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
+		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
+	})
 }
 
 // EvalANN runs an accuracy executor (images, labels -> correct count) over ds.
