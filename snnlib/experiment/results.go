@@ -46,9 +46,9 @@ type Results struct {
 	// TestNoisyANNAccuracy is the ANN's test accuracy with the NQ noise left
 	// on (σ of the checkpoint, fresh ε per batch), as the reference code's
 	// "ANN accuracy" is measured; only with Config.NoisyANN on an nq run.
-	TestNoisyANNAccuracy *float64 `json:"test_noisy_ann_accuracy,omitempty"`
-	T               []int     `json:"t"`
-	SNNAccuracy     []float64 `json:"snn_accuracy"` // at each T
+	TestNoisyANNAccuracy *float64  `json:"test_noisy_ann_accuracy,omitempty"`
+	T                    []int     `json:"t"`
+	SNNAccuracy          []float64 `json:"snn_accuracy"` // at each T
 	// Curve is the SNN test accuracy at every t = 1..max T.
 	Curve    []float64       `json:"curve"`
 	Sites    []SiteResult    `json:"sites"`
