@@ -77,11 +77,18 @@ func HashIndex(seed *Node, dims ...int) (w1, w2 *Node) {
 func lowbias32(x *Node) *Node {
 	g := x.Graph()
 	c := func(v uint32) *Node { return Scalar(g, dtypes.Uint32, v) }
-	x = BitwiseXor(x, BitwiseShiftRightLogical(x, c(16)))
+	x = BitwiseXor(x, shiftRight(x, 16))
 	x = Mul(x, c(0x7FEB352D))
-	x = BitwiseXor(x, BitwiseShiftRightLogical(x, c(15)))
+	x = BitwiseXor(x, shiftRight(x, 15))
 	x = Mul(x, c(0x846CA68B))
-	return BitwiseXor(x, BitwiseShiftRightLogical(x, c(16)))
+	return BitwiseXor(x, shiftRight(x, 16))
+}
+
+// shiftRight is x >> k for uint32 x, written as a division by 2^k: the
+// compiler turns it into a shift on XLA, and the pure-Go backend (simplego)
+// has division but no shift ops.
+func shiftRight(x *Node, k int) *Node {
+	return Div(x, Scalar(x.Graph(), dtypes.Uint32, uint32(1)<<k))
 }
 
 // irwinHallScale is the standard deviation of a sum of 8 independent uniform
@@ -101,6 +108,6 @@ func byteSum(w *Node) *Node {
 	g := w.Graph()
 	c := func(v uint32) *Node { return Scalar(g, dtypes.Uint32, v) }
 	m := c(0x00FF00FF)
-	pairs := Add(BitwiseAnd(w, m), BitwiseAnd(BitwiseShiftRightLogical(w, c(8)), m))
-	return Add(BitwiseAnd(pairs, c(0xFFFF)), BitwiseShiftRightLogical(pairs, c(16)))
+	pairs := Add(BitwiseAnd(w, m), BitwiseAnd(shiftRight(w, 8), m))
+	return Add(BitwiseAnd(pairs, c(0xFFFF)), shiftRight(pairs, 16))
 }

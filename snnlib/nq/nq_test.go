@@ -2,6 +2,8 @@ package nq_test
 
 import (
 	"math"
+
+	"github.com/gomlx/gomlx/backends"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/internal/testutil"
 	"github.com/nqsnn/nqsnn/snnlib/nq"
 )
@@ -55,8 +58,17 @@ func TestBoxMullerFinite(t *testing.T) {
 // promises: mean 0, std σ, excess kurtosis 0 (gaussian) or −0.15 (fast:
 // Irwin–Hall n = 8), no correlation between neighbouring elements, a new draw
 // every execution, and the same draws for the same seed.
+// Both samplers run on the XLA backend (when present) and on the pure-Go
+// fallback, whose simplego core lacks shift ops.
 func TestAddNoiseStatistics(t *testing.T) {
-	b := testutil.Backend(t)
+	pure, _, err := backend.New("go")
+	require.NoError(t, err)
+	for _, b := range []backends.Backend{testutil.Backend(t), pure} {
+		t.Run(b.Name(), func(t *testing.T) { testNoiseStatistics(t, b) })
+	}
+}
+
+func testNoiseStatistics(t *testing.T, b backends.Backend) {
 	const sigma = 0.5
 	for _, c := range []struct {
 		sampler  nq.Sampler
