@@ -35,7 +35,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Levels, "L", 4, "quantisation levels L of the NQ/QCFS activation")
 	fs.Float64Var(&cfg.Lambda, "lambda", 8, "initial clip λ of every activation layer")
 	fs.IntVar(&cfg.NoiseT, "noise-t", 4, "noise-induction time step T_n: the SNN window whose gap sets σ")
-	fs.StringVar(&cfg.Noise, "noise", "fast", "sampler of the NQ noise ε: fast (hashed Irwin–Hall, 8 bytes) or gaussian (exact Box–Muller, ≈15× slower on CPU)")
+	fs.StringVar(&cfg.Noise, "noise", "fast", "sampler of the NQ noise ε: fast (hashed Irwin–Hall, 8 bytes) or gaussian (exact Box–Muller, ≈25× slower to draw on CPU)")
 	fs.IntVar(&cfg.SelectT, "select-t", 0, "T at which validation SNN accuracy selects the checkpoint (default: noise-t)")
 	evalT := tList{1, 2, 4, 8, 16, 32, 64}
 	fs.Var(&evalT, "t", "comma-separated time steps reported on the test set")
