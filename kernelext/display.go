@@ -18,6 +18,7 @@ var pngSignature = []byte("\x89PNG\r\n\x1a\n")
 func ShowMarkdown(md string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayMarkdown(md)
+		gonbui.Sync()
 		return
 	}
 	fmt.Fprint(stdout, md)
@@ -31,6 +32,7 @@ func ShowMarkdown(md string) {
 func ShowHTML(html string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(html)
+		gonbui.Sync()
 		return
 	}
 	fmt.Fprintln(stdout, html)
@@ -45,6 +47,7 @@ func ShowImagePNG(b []byte) error {
 	}
 	if gonbui.IsNotebook {
 		gonbui.DisplayPNG(b)
+		gonbui.Sync()
 		return gonbui.Error()
 	}
 	_, err := writeDisplayFile("image", "png", b)

@@ -7,6 +7,10 @@
 // Whether a program runs inside a notebook is decided by [gonbui.IsNotebook], which
 // GoNB sets through an environment variable when it runs a cell.
 //
+// Every display helper waits ([gonbui.Sync]) until GoNB has published what it sent:
+// without that, the last display of a short cell could reach Jupyter after the cell
+// reported it was done (seen as a missing output in kernel_test.py).
+//
 // # Using this module from a notebook
 //
 // Notebooks live in notebooks/ of the repository and import this module through a

@@ -81,6 +81,7 @@ func ShowPlot(p *plot.Plot, widthCm, heightCm float64) error {
 	}
 	if gonbui.IsNotebook {
 		gonbui.DisplayPNG(b)
+		gonbui.Sync()
 		return gonbui.Error()
 	}
 	_, err = writeDisplayFile("plot", "png", b)
@@ -97,6 +98,7 @@ func ShowPlotSVG(p *plot.Plot, widthCm, heightCm float64) error {
 	}
 	if gonbui.IsNotebook {
 		gonbui.DisplaySVG(string(b))
+		gonbui.Sync()
 		return gonbui.Error()
 	}
 	_, err = writeDisplayFile("plot", "svg", b)

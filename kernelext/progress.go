@@ -208,6 +208,9 @@ func (p *Progress) sendLocked(force bool) {
 	}
 	p.lastSent = now
 	gonbui.UpdateHTML(p.displayID, progressHTML(p.title, p.done, p.total, p.msg, now.Sub(p.start), p.finished))
+	if p.finished {
+		gonbui.Sync() // the final state must be shown before the cell ends
+	}
 }
 
 // progressHTML renders the notebook block: title, an HTML <progress> bar (omitted for

@@ -14,6 +14,7 @@ import (
 func ShowTable(headers []string, rows [][]string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(HTMLTable(headers, rows))
+		gonbui.Sync()
 		return
 	}
 	fmt.Fprint(stdout, MarkdownTable(headers, rows))
