@@ -133,6 +133,29 @@ func TestResumeEquivalence(t *testing.T) {
 	assert.Equal(t, a.Curve, b.Curve)
 }
 
+// A run saved before the noise sampler was a setting (no "noise" in its
+// config.json) drew Gaussian noise, and resumes with it.
+func TestResumeKeepsOldNoise(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "old")
+	out, code := nqsnn(t, append(tiny, "-out", dir, "-stop-after", "1")...)
+	require.Equal(t, 130, code, out)
+	path := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	require.Equal(t, "fast", m["noise"], "new runs record the sampler")
+	delete(m, "noise")
+	raw, err = json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, raw, 0o644))
+	out, code = nqsnn(t, "run", "-resume", dir, "-quiet")
+	require.Equal(t, 0, code, out)
+	cfg, err := experiment.LoadConfig(path)
+	require.NoError(t, err)
+	assert.Equal(t, "gaussian", cfg.Noise)
+}
+
 // Data-parallel training over two devices trains the same model as one device
 // (GoMLX AutoSharding; batch norm statistics span the whole batch).
 func TestDataParallelRun(t *testing.T) {

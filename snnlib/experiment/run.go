@@ -22,6 +22,7 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
 	"github.com/nqsnn/nqsnn/snnlib/neuron"
+	"github.com/nqsnn/nqsnn/snnlib/nq"
 	"github.com/nqsnn/nqsnn/snnlib/snn"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
@@ -168,6 +169,11 @@ func (r *runner) prepare(cfg Config) error {
 			return fmt.Errorf("cannot resume %s: %w", r.dir, err)
 		}
 		cfg = saved
+		if cfg.Noise == "" {
+			// Saved before the noise sampler was a setting: such runs drew
+			// exact Gaussian noise, and a resumed run must go on doing so.
+			cfg.Noise = string(nq.Gaussian)
+		}
 	} else {
 		cfg = cfg.WithPreset()
 	}
