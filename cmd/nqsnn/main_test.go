@@ -49,6 +49,16 @@ func nqsnn(t *testing.T, args ...string) (string, int) {
 // tiny is a run on the generated synthetic data set that takes seconds.
 var tiny = []string{"run", "-dataset", "synthetic", "-epochs", "3", "-batch-size", "16", "-t", "1,2,4,16", "-quiet", "-lr", "0.05"}
 
+// assertSameEpochs checks that two runs trained alike: every epoch's loss and
+// per-layer σ agree within tol.
+func assertSameEpochs(t *testing.T, a, b *experiment.Results, tol float64) {
+	t.Helper()
+	for i := range a.Epochs {
+		assert.InDelta(t, a.Epochs[i].Loss, b.Epochs[i].Loss, tol, "epoch %d loss", i)
+		assert.InDeltaSlice(t, a.Epochs[i].Sigma, b.Epochs[i].Sigma, tol, "epoch %d σ", i)
+	}
+}
+
 func readResults(t *testing.T, dir string) *experiment.Results {
 	t.Helper()
 	res, err := experiment.LoadResults(dir)
@@ -125,10 +135,7 @@ func TestResumeEquivalence(t *testing.T) {
 
 	a, b := readResults(t, full), readResults(t, part)
 	require.Len(t, b.Epochs, 3)
-	for i := range a.Epochs {
-		assert.InDelta(t, a.Epochs[i].Loss, b.Epochs[i].Loss, 1e-6, "epoch %d loss", i)
-		assert.InDeltaSlice(t, a.Epochs[i].Sigma, b.Epochs[i].Sigma, 1e-6, "epoch %d σ", i)
-	}
+	assertSameEpochs(t, a, b, 1e-6)
 	assert.Equal(t, a.TestANNAccuracy, b.TestANNAccuracy)
 	assert.Equal(t, a.Curve, b.Curve)
 }
@@ -175,10 +182,7 @@ func TestDataParallelRun(t *testing.T) {
 	assert.Equal(t, 2, cfg.Devices)
 	a, c := readResults(t, one), readResults(t, two)
 	require.Len(t, c.Epochs, len(a.Epochs))
-	for i := range a.Epochs {
-		assert.InDelta(t, a.Epochs[i].Loss, c.Epochs[i].Loss, 1e-3, "epoch %d loss", i)
-		assert.InDeltaSlice(t, a.Epochs[i].Sigma, c.Epochs[i].Sigma, 1e-3, "epoch %d σ", i)
-	}
+	assertSameEpochs(t, a, c, 1e-3)
 	assert.InDelta(t, a.TestANNAccuracy, c.TestANNAccuracy, 0.02)
 }
 

@@ -57,9 +57,9 @@ type BenchSpec struct {
 func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	cfg := DefaultConfig()
 	cfg.Model, cfg.Strategy, cfg.Noise, cfg.Devices = spec.Model, spec.Strategy, spec.Noise, spec.Devices
+	cfg.BatchSize = spec.Batch // validated against Devices below
 	cfg = cfg.WithPreset()
 	example, batch, steps := spec.Example, spec.Batch, spec.Steps
-	modelName := spec.Model
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	for _, s := range syn {
 		macs += s.MACs
 	}
-	res := &BenchResult{Backend: b.Name(), Model: modelName, Batch: batch, ForwardGFLOP: 2 * macs / 1e9}
+	res := &BenchResult{Backend: b.Name(), Model: spec.Model, Batch: batch, ForwardGFLOP: 2 * macs / 1e9}
 	tr, err := fit.New(b, ctx, nw, fit.Config{Epochs: 1, Devices: spec.Devices})
 	if err != nil {
 		return nil, err

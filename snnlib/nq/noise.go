@@ -3,6 +3,7 @@ package nq
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -44,7 +45,16 @@ func ParseSampler(s string) (Sampler, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown noise sampler %q (known: fast, gaussian)", s)
+	return "", fmt.Errorf("unknown noise sampler %q (known: %s)", s, samplerNames())
+}
+
+// samplerNames lists Samplers for error messages: "fast, gaussian".
+func samplerNames() string {
+	names := make([]string, len(Samplers))
+	for i, k := range Samplers {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Noise returns standard normal noise of the given shape drawn with sampler
@@ -57,7 +67,7 @@ func Noise(ctx *context.Context, g *Graph, shape shapes.Shape, sampler Sampler) 
 		seed := ctx.RandomIntN(g, uint64(1)<<32, shapes.Make(dtypes.Uint32))
 		return ConvertDType(IrwinHall8(HashIndex(seed, shape.Dimensions...)), shape.DType)
 	}
-	panic(fmt.Sprintf("nq.Noise: unknown sampler %q (known: fast, gaussian)", sampler))
+	panic(fmt.Sprintf("nq.Noise: unknown sampler %q (known: %s)", sampler, samplerNames()))
 }
 
 // HashIndex returns, for every element of a tensor with the given dimensions,

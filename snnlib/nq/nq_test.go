@@ -2,10 +2,9 @@ package nq_test
 
 import (
 	"math"
-
-	"github.com/gomlx/gomlx/backends"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
