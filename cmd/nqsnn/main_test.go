@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,6 +58,27 @@ func assertSameEpochs(t *testing.T, a, b *experiment.Results, tol float64) {
 		assert.InDelta(t, a.Epochs[i].Loss, b.Epochs[i].Loss, tol, "epoch %d loss", i)
 		assert.InDeltaSlice(t, a.Epochs[i].Sigma, b.Epochs[i].Sigma, tol, "epoch %d σ", i)
 	}
+}
+
+var (
+	referenceOnce sync.Once
+	referenceDir  string
+)
+
+// referenceRun returns the directory of one uninterrupted, single-device tiny
+// run, made once and shared by the tests that compare other runs against it.
+func referenceRun(t *testing.T) string {
+	t.Helper()
+	referenceOnce.Do(func() {
+		dir := filepath.Join(filepath.Dir(binary), "reference")
+		if out, code := nqsnn(t, append(tiny, "-out", dir)...); code == 0 {
+			referenceDir = dir
+		} else {
+			t.Logf("reference run failed (exit %d):\n%s", code, out)
+		}
+	})
+	require.NotEmpty(t, referenceDir, "the reference tiny run failed (see the first test that needed it)")
+	return referenceDir
 }
 
 func readResults(t *testing.T, dir string) *experiment.Results {
@@ -121,11 +143,8 @@ func TestRunEndToEnd(t *testing.T) {
 // An interrupted run resumed from its last complete epoch ends exactly as an
 // uninterrupted run with the same seed.
 func TestResumeEquivalence(t *testing.T) {
-	base := t.TempDir()
-	full, part := filepath.Join(base, "full"), filepath.Join(base, "part")
-	out, code := nqsnn(t, append(tiny, "-out", full)...)
-	require.Equal(t, 0, code, out)
-	out, code = nqsnn(t, append(tiny, "-out", part, "-stop-after", "1")...)
+	full, part := referenceRun(t), filepath.Join(t.TempDir(), "part")
+	out, code := nqsnn(t, append(tiny, "-out", part, "-stop-after", "1")...)
 	require.Equal(t, 130, code, out)
 	assert.Contains(t, out, "resume with: nqsnn run --resume "+part)
 	assert.NoFileExists(t, filepath.Join(part, "results.json"))
@@ -171,11 +190,8 @@ func TestDataParallelRun(t *testing.T) {
 	if b.NumDevices() < 2 {
 		t.Skipf("backend %q has %d device(s); data-parallel needs 2 (the XLA CPU plugin has 4)", b.Name(), b.NumDevices())
 	}
-	base := t.TempDir()
-	one, two := filepath.Join(base, "one"), filepath.Join(base, "two")
-	out, code := nqsnn(t, append(tiny, "-out", one)...)
-	require.Equal(t, 0, code, out)
-	out, code = nqsnn(t, append(tiny, "-out", two, "-devices", "2")...)
+	one, two := referenceRun(t), filepath.Join(t.TempDir(), "two")
+	out, code := nqsnn(t, append(tiny, "-out", two, "-devices", "2")...)
 	require.Equal(t, 0, code, out)
 	cfg, err := experiment.LoadConfig(filepath.Join(two, "config.json"))
 	require.NoError(t, err)
