@@ -38,6 +38,7 @@ Usage:
   nqsnn bench [flags]            backend and data-pipeline benchmarks
   nqsnn setup [flags]            install the XLA CPU plugin; check the notebook kernel
   nqsnn figures [flags]          regenerate figures/ from committed results
+  nqsnn split [flags]            write a run's train/validation indices as JSON
   nqsnn version                  print the code version
 
 Run 'nqsnn COMMAND -h' for the flags of a command.
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSetup(args, stdout, stderr)
 	case "figures":
 		err = cmdFigures(args, stdout, stderr)
+	case "split":
+		err = cmdSplit(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, experiment.Version())
 	case "help", "-h", "--help":

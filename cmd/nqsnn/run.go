@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
+	"github.com/nqsnn/nqsnn/snnlib/model"
 )
 
 // tList is a flag.Value for "1,2,4,8".
@@ -46,6 +47,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Momentum, "momentum", 0.9, "SGD momentum")
 	fs.Float64Var(&cfg.WeightDecay, "wd", 5e-4, "weight decay")
 	fs.Float64Var(&cfg.Dropout, "dropout", 0, "dropout of VGG's classifier (default 0.5 for vgg16)")
+	fs.StringVar(&cfg.WeightInit, "weight-init", string(model.DefaultInit), "weight initialisation of a fresh model: reference (PyTorch's defaults, as the reference code) or he (He-normal convolutions, zero biases)")
 	fs.StringVar(&cfg.Augment, "augment", "", "augmentation: paper, basic, none (default: from the preset)")
 	fs.Int64Var(&cfg.Seed, "seed", 2024, "seed of initialisation, data order, augmentation, noise and the validation split")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.1, "fraction of the training set held out for validation")

@@ -46,6 +46,10 @@ type Config struct {
 	Momentum     float64 `json:"momentum"`
 	WeightDecay  float64 `json:"weight_decay"`
 	Dropout      float64 `json:"dropout"`
+	// WeightInit is the weight initialisation of a fresh model: reference
+	// (PyTorch's defaults, as the reference code; the default) or he; see
+	// model.Init.
+	WeightInit string `json:"weight_init,omitempty"`
 	Augment      string  `json:"augment"` // paper, basic, none
 	Seed         int64   `json:"seed"`
 	ValFraction  float64 `json:"val_fraction"`
@@ -98,6 +102,7 @@ func (c Config) WithPreset() Config {
 	setF(&c.Lambda, 8)
 	set(&c.NoiseT, 4)
 	setS(&c.Noise, string(nq.DefaultSampler))
+	setS(&c.WeightInit, string(model.DefaultInit))
 	set(&c.SelectT, c.NoiseT)
 	set(&c.BatchSize, 128)
 	setF(&c.LearningRate, 0.05)
@@ -151,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := nq.ParseSampler(c.Noise); err != nil {
 		return bad("noise", "%v", err)
+	}
+	if _, err := model.ParseInit(c.WeightInit); err != nil {
+		return bad("weight-init", "%v", err)
 	}
 	if !slices.Contains(Presets, c.Preset) {
 		return bad("preset", "%q (known: %s)", c.Preset, strings.Join(Presets, ", "))

@@ -62,18 +62,9 @@ func LoadData(cfg Config) (*Data, error) {
 		return nil, err
 	}
 	seed := uint64(cfg.Seed)
-	split, err := datasets.SplitTrainVal(trainSet.Labels, trainSet.NumClasses(), cfg.ValFraction, seed)
+	split, trainIdx, err := splitIndices(cfg, trainSet)
 	if err != nil {
 		return nil, err
-	}
-	trainIdx := split.Train
-	if cfg.TrainLimit > 0 && cfg.TrainLimit < len(trainIdx) {
-		// A seeded random subset, so every class stays represented.
-		trainIdx = slices.Clone(trainIdx)
-		r := rand.New(rand.NewPCG(seed, 0x7472))
-		r.Shuffle(len(trainIdx), func(i, j int) { trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i] })
-		trainIdx = trainIdx[:cfg.TrainLimit]
-		slices.Sort(trainIdx)
 	}
 	pipe, err := augment.Preset(cfg.Augment)
 	if err != nil {
@@ -123,4 +114,52 @@ func LoadData(cfg Config) (*Data, error) {
 		data.Test = test
 	}
 	return data, nil
+}
+
+// splitIndices returns cfg's validation split of trainSet and the training
+// indices (a seeded random subset of the rest when cfg.TrainLimit is set, so
+// every class stays represented).
+func splitIndices(cfg Config, trainSet *datasets.Dataset) (split datasets.Split, trainIdx []int, err error) {
+	seed := uint64(cfg.Seed)
+	if split, err = datasets.SplitTrainVal(trainSet.Labels, trainSet.NumClasses(), cfg.ValFraction, seed); err != nil {
+		return split, nil, err
+	}
+	trainIdx = split.Train
+	if cfg.TrainLimit > 0 && cfg.TrainLimit < len(trainIdx) {
+		trainIdx = slices.Clone(trainIdx)
+		r := rand.New(rand.NewPCG(seed, 0x7472))
+		r.Shuffle(len(trainIdx), func(i, j int) { trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i] })
+		trainIdx = trainIdx[:cfg.TrainLimit]
+		slices.Sort(trainIdx)
+	}
+	return split, trainIdx, nil
+}
+
+// Split is the exact partition of a data set's training images that a run
+// with the same settings uses, for training the same split elsewhere (e.g.
+// the PyTorch side-by-side in scripts/).
+type Split struct {
+	Dataset string `json:"dataset"`
+	Seed    int64  `json:"seed"`
+	// Train and Val index the data set's training images (official order).
+	Train []int `json:"train"`
+	Val   []int `json:"val"`
+}
+
+// SplitOf returns the split a run with cfg trains and validates on (cfg's
+// zero fields filled from its preset).
+func SplitOf(cfg Config) (*Split, error) {
+	cfg = cfg.WithPreset()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	trainSet, _, err := datasets.Load(cfg.Dataset, cfg.DataDir, datasets.WithProgress(os.Stderr))
+	if err != nil {
+		return nil, err
+	}
+	split, trainIdx, err := splitIndices(cfg, trainSet)
+	if err != nil {
+		return nil, err
+	}
+	return &Split{Dataset: cfg.Dataset, Seed: cfg.Seed, Train: trainIdx, Val: split.Val}, nil
 }

@@ -85,7 +85,11 @@ func (c Config) Network(numClasses int) (snn.Network, error) {
 	if err != nil {
 		return snn.Network{}, err
 	}
-	return snn.Network{Model: m, NumClasses: numClasses, Strategy: st, Neuron: ne, Dropout: c.Dropout}, nil
+	init, err := model.ParseInit(c.WeightInit)
+	if err != nil {
+		return snn.Network{}, err
+	}
+	return snn.Network{Model: m, NumClasses: numClasses, Strategy: st, Neuron: ne, Dropout: c.Dropout, Init: init}, nil
 }
 
 // Version is the code version recorded in run outputs.
@@ -173,6 +177,12 @@ func (r *runner) prepare(cfg Config) error {
 			// Saved before the noise sampler was a setting: such runs drew
 			// exact Gaussian noise, and a resumed run must go on doing so.
 			cfg.Noise = string(nq.Gaussian)
+		}
+		if cfg.WeightInit == "" {
+			// Saved before the initialisation was a setting: such runs
+			// started He-normal (recorded for the outputs; a resumed run
+			// loads its weights).
+			cfg.WeightInit = string(model.InitHe)
 		}
 	} else {
 		cfg = cfg.WithPreset()

@@ -58,6 +58,8 @@ type Net struct {
 	act      ActFn
 	fold     bool
 	dropout  float64
+	init     Init
+	convs    convFamily
 	Sites    []Site    // activation sites, in order
 	Synapses []Synapse // weighted layers, in order
 	source   map[*Node]int
@@ -68,8 +70,23 @@ type Net struct {
 // Variables are created under ctx (unchecked, so a context loaded from a
 // checkpoint is reused as is).
 func NewNet(ctx *context.Context, act ActFn) *Net {
-	return &Net{ctx: ctx.Checked(false), act: act, source: map[*Node]int{}, counter: map[string]int{}}
+	return &Net{ctx: ctx.Checked(false), act: act, init: DefaultInit, source: map[*Node]int{}, counter: map[string]int{}}
 }
+
+// Init sets the weight initialisation scheme of variables created from now on
+// ("" keeps DefaultInit). Variables that already exist (a loaded or trained
+// model) are not touched.
+func (n *Net) Init(scheme Init) *Net {
+	if scheme != "" {
+		n.init = scheme
+	}
+	return n
+}
+
+// KaimingFanOutConvs makes the reference initialisation of later convolutions
+// Kaiming-normal on fan_out with zero dense biases, as the reference VGG-16
+// does; model functions call it before their first layer.
+func (n *Net) KaimingFanOutConvs() { n.convs = convKaimingFanOut }
 
 // FoldBatchNorm makes ConvBN fold batch normalisation (running statistics)
 // into the convolution's weights and bias, as the converted SNN does.
@@ -111,7 +128,7 @@ func (n *Net) Act(x *Node) *Node {
 
 func (n *Net) convKernel(ctx *context.Context, x *Node, channels, kernel int) *context.Variable {
 	cin := x.Shape().Dimensions[3]
-	return ctx.WithInitializer(initializers.HeFn(ctx)).
+	return ctx.WithInitializer(n.convWeightInit(ctx, kernel, cin, channels)).
 		VariableWithShape("weights", shapeOf(x, kernel, kernel, cin, channels))
 }
 
@@ -131,7 +148,7 @@ func convolve(x, w *Node, stride int) *Node {
 func (n *Net) Conv(x *Node, channels, kernel, stride int) *Node {
 	ctx, name := n.scope("conv")
 	w := n.convKernel(ctx, x, channels, kernel).ValueGraph(x.Graph())
-	b := ctx.WithInitializer(initializers.Zero).VariableWithShape("bias", shapeOf(x, channels)).ValueGraph(x.Graph())
+	b := variable(ctx, "bias", n.biasInit(ctx, kernel*kernel*x.Shape().Dimensions[3]), shapeOf(x, channels), x.Graph())
 	y := Add(convolve(x, w, stride), ExpandLeftToRank(b, 4))
 	n.recordConv(name, x, y, kernel)
 	return y
@@ -166,7 +183,7 @@ func (n *Net) Dense(x *Node, units int) *Node {
 	in := x.Shape().Dimensions[1]
 	w := ctx.WithInitializer(initializers.RandomUniformFn(ctx, -1/math.Sqrt(float64(in)), 1/math.Sqrt(float64(in)))).
 		VariableWithShape("weights", shapeOf(x, in, units)).ValueGraph(x.Graph())
-	b := ctx.WithInitializer(initializers.Zero).VariableWithShape("bias", shapeOf(x, units)).ValueGraph(x.Graph())
+	b := variable(ctx, "bias", n.biasInit(ctx, in), shapeOf(x, units), x.Graph())
 	y := Add(MatMul(x, w), ExpandLeftToRank(b, 2))
 	n.Synapses = append(n.Synapses, Synapse{Name: name, Kind: "dense", Input: n.inputSite(x), InSize: in, OutSize: units,
 		MACs: float64(in * units)})

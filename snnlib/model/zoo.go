@@ -56,8 +56,10 @@ func SmallCNN(n *Net, x *Node, numClasses int) *Node {
 var vgg16Config = []int{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0}
 
 // VGG16 is the CIFAR variant with average pooling and a 4096-4096 classifier
-// with dropout (15 activation sites).
+// with dropout (15 activation sites). Its reference initialisation is
+// Kaiming-normal on fan_out (see [InitReference]).
 func VGG16(n *Net, x *Node, numClasses int) *Node {
+	n.KaimingFanOutConvs()
 	for _, c := range vgg16Config {
 		if c == 0 {
 			if x.Shape().Dimensions[1] >= 2 {

@@ -35,6 +35,9 @@ type Network struct {
 	Strategy   strategy.Strategy
 	Neuron     neuron.Model
 	Dropout    float64 // dropout of dense classifiers while training (VGG)
+	// Init is the weight initialisation of variables not yet created
+	// ("": model.DefaultInit).
+	Init model.Init
 }
 
 // Validate reports a missing piece of the network with a clear message.
@@ -57,7 +60,7 @@ func (nw Network) Validate() error {
 func (nw Network) ANN(ctx *context.Context, images *Node) (*Node, *model.Net) {
 	net := model.NewNet(ctx, func(ctx *context.Context, _ int, x *Node) *Node {
 		return nw.Strategy.Activation(ctx, x)
-	}).Dropout(nw.Dropout)
+	}).Dropout(nw.Dropout).Init(nw.Init)
 	return nw.Model(net, images, nw.NumClasses), net
 }
 
@@ -66,7 +69,7 @@ func (nw Network) ANN(ctx *context.Context, images *Node) (*Node, *model.Net) {
 func (nw Network) ANNWithSites(ctx *context.Context, images *Node, fn func(ctx *context.Context, site int, pre, act *Node) *Node) (*Node, *model.Net) {
 	net := model.NewNet(ctx, func(ctx *context.Context, i int, x *Node) *Node {
 		return fn(ctx, i, x, nw.Strategy.Activation(ctx, x))
-	}).Dropout(nw.Dropout)
+	}).Dropout(nw.Dropout).Init(nw.Init)
 	return nw.Model(net, images, nw.NumClasses), net
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# parity/run.sh — train the same task with nqsnn and with a PyTorch port of
+# the reference method, side by side, and tabulate per-epoch validation
+# accuracy, loss, λ and σ (mean ± standard deviation over seeds).
+#
+#   bash scripts/parity/run.sh OUT_DIR [SEEDS] [STRATEGIES]
+#
+# SEEDS defaults to "1 2 3", STRATEGIES to "qcfs nq". The task (environment
+# variables, defaults = CIFAR-10 ResNet-20, 10,000 training and 2,500
+# validation images, L = 4, batch 128, 5 epochs, crop + flip):
+#   EPOCHS=5 TRAIN_LIMIT=10000 VAL_FRACTION=0.05 DATA_DIR=../shared/data/cifar-10-batches-bin
+#   NQSNN_ARGS="..."   extra flags for `nqsnn run` (e.g. "-weight-init he", "-noise gaussian")
+#   SIDES="nqsnn torch" which implementations to run
+#   PYTHON=python3     a Python with PyTorch and numpy (pip install torch numpy)
+# Runs already finished in OUT_DIR are kept, so an interrupted call resumes
+# where it stopped. Results: OUT_DIR/{nqsnn,torch}-STRATEGY-sSEED.jsonl and
+# OUT_DIR/table.md (python3 scripts/parity/table.py OUT_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: run.sh OUT_DIR [SEEDS] [STRATEGIES]}
+seeds=${2:-1 2 3}
+strategies=${3:-qcfs nq}
+EPOCHS=${EPOCHS:-5}
+TRAIN_LIMIT=${TRAIN_LIMIT:-10000}
+VAL_FRACTION=${VAL_FRACTION:-0.05}
+DATA_DIR=${DATA_DIR:-../shared/data/cifar-10-batches-bin}
+SIDES=${SIDES:-nqsnn torch}
+PYTHON=${PYTHON:-python3}
+NQSNN_ARGS=${NQSNN_ARGS:-}
+mkdir -p "$out"
+log() { printf '[parity] %s\n' "$*" >&2; }
+
+bin="$out/nqsnn"
+go build -o "$bin" ./cmd/nqsnn
+"$bin" version >"$out/version.txt"
+if [[ " $SIDES " == *" torch "* ]]; then
+  "$PYTHON" -c 'import torch, numpy' 2>/dev/null || { log "PyTorch is not importable by $PYTHON: pip install torch numpy, or set PYTHON"; exit 1; }
+fi
+cat >"$out/task.txt" <<TASK
+dataset cifar10, model resnet20, L 4, batch 128, epochs $EPOCHS, train-limit $TRAIN_LIMIT, val-fraction $VAL_FRACTION, augment basic, nqsnn flags: $NQSNN_ARGS
+TASK
+
+for seed in $seeds; do
+  split="$out/split-s$seed.json"
+  [[ -s "$split" ]] || "$bin" split -dataset cifar10 -data-dir "$DATA_DIR" -seed "$seed" \
+    -val-fraction "$VAL_FRACTION" -train-limit "$TRAIN_LIMIT" -o "$split"
+  for s in $strategies; do
+    for side in $SIDES; do
+      res="$out/$side-$s-s$seed.jsonl"
+      if [[ -s "$res" ]] && [[ $(wc -l <"$res") -ge $EPOCHS ]]; then
+        log "$side $s seed $seed: done"
+        continue
+      fi
+      log "$side $s seed $seed: training $EPOCHS epochs"
+      start=$(date +%s)
+      case $side in
+      nqsnn)
+        run="$out/runs/$s-s$seed"
+        # shellcheck disable=SC2086
+        "$bin" run -dataset cifar10 -data-dir "$DATA_DIR" -model resnet20 -strategy "$s" -L 4 -batch-size 128 \
+          -epochs "$EPOCHS" -train-limit "$TRAIN_LIMIT" -val-fraction "$VAL_FRACTION" -augment basic \
+          -seed "$seed" -t 4 -quiet -force -out "$run" $NQSNN_ARGS
+        cp "$run/metrics.jsonl" "$res.tmp"
+        ;;
+      torch)
+        "$PYTHON" scripts/parity/torch_reference.py --split "$split" --data-dir "$DATA_DIR" --strategy "$s" \
+          --epochs "$EPOCHS" --seed "$seed" --out "$res.tmp"
+        ;;
+      esac
+      mv "$res.tmp" "$res"
+      log "$side $s seed $seed: $(($(date +%s) - start)) s"
+    done
+  done
+done
+python3 scripts/parity/table.py "$out" | tee "$out/table.md"

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Tabulate a parity directory made by scripts/parity/run.sh.
+
+Reads OUT_DIR/{nqsnn,torch}-STRATEGY-sSEED.jsonl (one JSON object per epoch,
+nqsnn's metrics.jsonl keys) and prints Markdown: per strategy and epoch, the
+validation ANN and SNN accuracy (%) and training loss of each side as
+mean ± sample standard deviation over seeds (n seeds in brackets), whether
+nqsnn's mean lies within the PyTorch side's mean ± 2 standard deviations
+(a difference larger than that is flagged), and the range of λ and σ over
+sites at the last epoch. Standard library only.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+
+def load(out):
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(out, "*-s*.jsonl"))):
+        m = re.match(r"(nqsnn|torch)-(\w+)-s(\d+)\.jsonl$", os.path.basename(path))
+        if not m:
+            continue
+        side, strategy, seed = m.group(1), m.group(2), int(m.group(3))
+        with open(path) as f:
+            recs = [json.loads(l) for l in f if l.strip()]
+        runs.setdefault(strategy, {}).setdefault(side, {})[seed] = recs
+    return runs
+
+
+def stat(values):
+    if not values:
+        return None
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return mean, sd, len(values)
+
+
+def fmt(s, scale=100, digits=1):
+    if s is None:
+        return "–"
+    mean, sd, n = s
+    return f"{scale * mean:.{digits}f} ± {scale * sd:.{digits}f} ({n})"
+
+
+def column(side_runs, epoch, key):
+    return stat([recs[epoch][key] for recs in side_runs.values() if len(recs) > epoch and key in recs[epoch]])
+
+
+def verdict(ours, ref):
+    """'ok' when nqsnn's mean is within the reference's mean ± 2 sd (sd of at least 0.5 points)."""
+    if ours is None or ref is None or ref[2] < 2:
+        return "–"
+    width = 2 * max(ref[1], 0.005)
+    return "ok" if abs(ours[0] - ref[0]) <= width else f"**{100 * (ours[0] - ref[0]):+.1f}**"
+
+
+def span(side_runs, key):
+    lo, hi = [], []
+    for recs in side_runs.values():
+        if recs and recs[-1].get(key):
+            lo.append(min(recs[-1][key]))
+            hi.append(max(recs[-1][key]))
+    return f"{min(lo):.2f}–{max(hi):.2f}" if lo else "–"
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "."
+    runs = load(out)
+    task = os.path.join(out, "task.txt")
+    if os.path.exists(task):
+        print(f"Task: {open(task).read().strip()}\n")
+    for strategy in sorted(runs):
+        sides = runs[strategy]
+        ours, ref = sides.get("nqsnn", {}), sides.get("torch", {})
+        epochs = max(len(r) for s in sides.values() for r in s.values())
+        print(f"### {strategy}\n")
+        print("| epoch | val ANN, PyTorch port | val ANN, nqsnn | Δ | val SNN T=4, PyTorch port | val SNN T=4, nqsnn | Δ | loss, port | loss, nqsnn |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for e in range(epochs):
+            ra, oa = column(ref, e, "val_ann_acc"), column(ours, e, "val_ann_acc")
+            rs, os_ = column(ref, e, "val_snn_acc"), column(ours, e, "val_snn_acc")
+            rl, ol = column(ref, e, "loss"), column(ours, e, "loss")
+            print(f"| {e} | {fmt(ra)} | {fmt(oa)} | {verdict(oa, ra)} | {fmt(rs)} | {fmt(os_)} | {verdict(os_, rs)} "
+                  f"| {fmt(rl, 1, 3)} | {fmt(ol, 1, 3)} |")
+        print(f"\nλ at the last epoch (range over sites and seeds): port {span(ref, 'lambda')}, nqsnn {span(ours, 'lambda')}")
+        if strategy == "nq":
+            print(f"σ at the last epoch: port {span(ref, 'sigma')}, nqsnn {span(ours, 'sigma')}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
