@@ -55,6 +55,9 @@ type Config struct {
 	ValFraction  float64 `json:"val_fraction"`
 	// TrainLimit caps the training examples (0: all), for quick experiments.
 	TrainLimit int `json:"train_limit,omitempty"`
+	// CalibAugment measures σ on validation images with the training
+	// augmentation, as the reference code does (default: clean images).
+	CalibAugment bool `json:"calib_augment,omitempty"`
 	// CalibrationBatches caps the validation batches of calibration and
 	// selection (0: all).
 	CalibrationBatches int    `json:"calibration_batches,omitempty"`

@@ -47,6 +47,10 @@ type Data struct {
 	Info  DataInfo
 	Train train.Dataset // shuffled per epoch, augmented, drops the last partial batch
 	Val   train.Dataset // held-out part of the training set: calibration and selection
+	// Calib is the validation split with the training augmentation, drawn
+	// afresh every epoch (only with Config.CalibAugment; nil otherwise): the
+	// data σ is measured on in the reference code.
+	Calib train.Dataset
 	Test  train.Dataset // the test set: final numbers only (nil when the data set has none here)
 	// SetEpoch positions Train at the start of an epoch (its order depends
 	// only on the seed and the epoch, so resumed runs see the same data).
@@ -79,6 +83,14 @@ func LoadData(cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	var calib *datasets.Batcher
+	if cfg.CalibAugment {
+		// Its own seed stream, so the training batches are the same with and without it.
+		if calib, err = datasets.NewBatcher(trainSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed ^ 0xca1b,
+			Augment: pipe, Indices: split.Val}); err != nil {
+			return nil, err
+		}
+	}
 	var test *datasets.Batcher
 	testExamples := 0
 	if testSet != nil { // only "cifar10-partial" may come without its test set
@@ -102,16 +114,28 @@ func LoadData(cfg Config) (*Data, error) {
 		Augment: pipe.String(), SplitSeed: split.Seed, ValFraction: split.Fraction, Stratified: split.Stratified,
 		ValIndicesHash: hex.EncodeToString(h.Sum(nil)), TrainLimit: cfg.TrainLimit,
 	}
-	data := &Data{Info: info, Train: tr, Val: val, SetEpoch: func(e int) { _ = tr.Seek(e, 0) },
+	data := &Data{Info: info, Train: tr, Val: val,
+		SetEpoch: func(e int) {
+			_ = tr.Seek(e, 0)
+			if calib != nil {
+				_ = calib.Seek(e, 0)
+			}
+		},
 		Close: func() {
 			tr.Close()
 			val.Close()
+			if calib != nil {
+				calib.Close()
+			}
 			if test != nil {
 				test.Close()
 			}
 		}}
 	if test != nil {
 		data.Test = test
+	}
+	if calib != nil {
+		data.Calib = calib
 	}
 	return data, nil
 }

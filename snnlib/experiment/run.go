@@ -294,6 +294,9 @@ func (r *runner) trainAll() (*Meta, error) {
 		r.data.SetEpoch(epoch)
 		p := r.phase(fmt.Sprintf("epoch %d/%d", epoch+1, r.cfg.Epochs), r.data.Info.TrainExamples)
 		tr.Stop = r.stopped
+		if r.data.Calib != nil {
+			tr.Calibration = r.data.Calib
+		}
 		rec, err := tr.RunEpoch(epoch, r.data.Train, r.data.Val, func(phase string, done int, status string) {
 			if phase == "train" {
 				p.Update(done, status)

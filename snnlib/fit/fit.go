@@ -126,6 +126,10 @@ type Trainer struct {
 	// Stop, if set, is polled between training batches; when it returns true
 	// RunEpoch abandons the epoch with ErrStopped.
 	Stop func() bool
+	// Calibration, if set, is the data the noise σ is measured on instead of
+	// the validation data, e.g. validation images with the training
+	// augmentation, as the reference code measures it.
+	Calibration train.Dataset
 }
 
 // ErrStopped is returned when Trainer.Stop asked to stop mid-epoch.
@@ -192,7 +196,11 @@ func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Pro
 		if progress != nil {
 			progress("calibrate", 0, fmt.Sprintf("T_n=%d", t.cfg.NoiseT))
 		}
-		st, err := t.sim.Calibrate(valDS, t.cfg.NoiseT, t.cfg.CalibrationBatches)
+		calib := valDS
+		if t.Calibration != nil {
+			calib = t.Calibration
+		}
+		st, err := t.sim.Calibrate(calib, t.cfg.NoiseT, t.cfg.CalibrationBatches)
 		if err != nil {
 			return nil, fmt.Errorf("calibrating noise: %w", err)
 		}

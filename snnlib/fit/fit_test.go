@@ -67,3 +67,25 @@ func TestConfigValidation(t *testing.T) {
 	assert.InDelta(t, 0.05, fit.CosineLR(0.05, 0, 10), 1e-12)
 	assert.InDelta(t, 0.025, fit.CosineLR(0.05, 5, 10), 1e-12)
 }
+
+// With Trainer.Calibration set, σ is measured on that data, not on the
+// validation data: the epoch's σ equals a direct calibration on it.
+func TestCalibrationData(t *testing.T) {
+	b := testutil.Backend(t)
+	ctx := context.New()
+	require.NoError(t, ctx.SetRNGStateFromSeed(42))
+	train := testutil.Blobs(256, 4, 12, 12, 1, 64, 1)
+	val := testutil.Blobs(128, 4, 12, 12, 1, 64, 2)
+	other := testutil.Blobs(128, 4, 12, 12, 1, 64, 3)
+	tr, err := fit.New(b, ctx, network(t, "nq"), fit.Config{Epochs: 1, LearningRate: 0.05, Momentum: 0.9, NoiseT: 4})
+	require.NoError(t, err)
+	tr.Calibration = other
+	rec, err := tr.RunEpoch(0, train, val, nil)
+	require.NoError(t, err)
+	onOther, err := tr.Simulator().Calibrate(other, 4, 0)
+	require.NoError(t, err)
+	onVal, err := tr.Simulator().Calibrate(val, 4, 0)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, onOther.Std, rec.Sigma, 1e-6)
+	assert.NotEqual(t, onVal.Std, rec.Sigma)
+}
