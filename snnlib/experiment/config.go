@@ -49,10 +49,10 @@ type Config struct {
 	// WeightInit is the weight initialisation of a fresh model: reference
 	// (PyTorch's defaults, as the reference code; the default) or he; see
 	// model.Init.
-	WeightInit string `json:"weight_init,omitempty"`
-	Augment      string  `json:"augment"` // paper, basic, none
-	Seed         int64   `json:"seed"`
-	ValFraction  float64 `json:"val_fraction"`
+	WeightInit  string  `json:"weight_init,omitempty"`
+	Augment     string  `json:"augment"` // paper, basic, none
+	Seed        int64   `json:"seed"`
+	ValFraction float64 `json:"val_fraction"`
 	// TrainLimit caps the training examples (0: all), for quick experiments.
 	TrainLimit int `json:"train_limit,omitempty"`
 	// CalibAugment measures σ on validation images with the training
