@@ -12,9 +12,11 @@
 #   NQSNN_ARGS="..."   extra flags for `nqsnn run` (e.g. "-weight-init he", "-noise gaussian")
 #   SIDES="nqsnn torch" which implementations to run
 #   PYTHON=python3     a Python with PyTorch and numpy (pip install torch numpy)
+#   JOBS=1             runs trained at the same time (each PyTorch run uses one
+#                      thread when JOBS > 1; nqsnn's XLA shares all cores)
 # Runs already finished in OUT_DIR are kept, so an interrupted call resumes
 # where it stopped. Results: OUT_DIR/{nqsnn,torch}-STRATEGY-sSEED.jsonl and
-# OUT_DIR/table.md (python3 scripts/parity/table.py OUT_DIR).
+# OUT_DIR/table.md (made by scripts/parity/table.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: run.sh OUT_DIR [SEEDS] [STRATEGIES]}
@@ -27,7 +29,10 @@ DATA_DIR=${DATA_DIR:-../shared/data/cifar-10-batches-bin}
 SIDES=${SIDES:-nqsnn torch}
 PYTHON=${PYTHON:-python3}
 NQSNN_ARGS=${NQSNN_ARGS:-}
-mkdir -p "$out"
+JOBS=${JOBS:-1}
+threads=0
+((JOBS > 1)) && threads=1
+mkdir -p "$out/runs"
 log() { printf '[parity] %s\n' "$*" >&2; }
 
 bin="$out/nqsnn"
@@ -36,40 +41,50 @@ go build -o "$bin" ./cmd/nqsnn
 if [[ " $SIDES " == *" torch "* ]]; then
   "$PYTHON" -c 'import torch, numpy' 2>/dev/null || { log "PyTorch is not importable by $PYTHON: pip install torch numpy, or set PYTHON"; exit 1; }
 fi
-cat >"$out/task.txt" <<TASK
-dataset cifar10, model resnet20, L 4, batch 128, epochs $EPOCHS, train-limit $TRAIN_LIMIT, val-fraction $VAL_FRACTION, augment basic, nqsnn flags: $NQSNN_ARGS
-TASK
+echo "dataset cifar10, model resnet20, L 4, batch 128, epochs $EPOCHS, train-limit $TRAIN_LIMIT," \
+  "val-fraction $VAL_FRACTION, augment basic, nqsnn flags: ${NQSNN_ARGS:-none}" >"$out/task.txt"
+
+# one_run SIDE STRATEGY SEED trains one run unless its results are complete.
+one_run() {
+  local side=$1 s=$2 seed=$3
+  local res="$out/$side-$s-s$seed.jsonl" split="$out/split-s$seed.json" start
+  if [[ -s "$res" ]] && (($(wc -l <"$res") >= EPOCHS)); then
+    log "$side $s seed $seed: done"
+    return
+  fi
+  log "$side $s seed $seed: training $EPOCHS epochs"
+  start=$(date +%s)
+  case $side in
+  nqsnn)
+    local run="$out/runs/$s-s$seed"
+    # shellcheck disable=SC2086
+    "$bin" run -dataset cifar10 -data-dir "$DATA_DIR" -model resnet20 -strategy "$s" -L 4 -batch-size 128 \
+      -epochs "$EPOCHS" -train-limit "$TRAIN_LIMIT" -val-fraction "$VAL_FRACTION" -augment basic \
+      -seed "$seed" -t 4 -quiet -force -out "$run" $NQSNN_ARGS >"$run.log" 2>&1
+    cp "$run/metrics.jsonl" "$res.tmp"
+    ;;
+  torch)
+    "$PYTHON" scripts/parity/torch_reference.py --split "$split" --data-dir "$DATA_DIR" --strategy "$s" \
+      --epochs "$EPOCHS" --seed "$seed" --threads "$threads" --out "$res.tmp" 2>"$out/runs/torch-$s-s$seed.log"
+    ;;
+  esac
+  mv "$res.tmp" "$res"
+  log "$side $s seed $seed: $(($(date +%s) - start)) s"
+}
 
 for seed in $seeds; do
   split="$out/split-s$seed.json"
   [[ -s "$split" ]] || "$bin" split -dataset cifar10 -data-dir "$DATA_DIR" -seed "$seed" \
-    -val-fraction "$VAL_FRACTION" -train-limit "$TRAIN_LIMIT" -o "$split"
-  for s in $strategies; do
+    -val-fraction "$VAL_FRACTION" -train-limit "$TRAIN_LIMIT" -o "$split" 2>/dev/null
+done
+# Strategy by strategy, every seed and side in a pool of JOBS runs.
+for s in $strategies; do
+  for seed in $seeds; do
     for side in $SIDES; do
-      res="$out/$side-$s-s$seed.jsonl"
-      if [[ -s "$res" ]] && [[ $(wc -l <"$res") -ge $EPOCHS ]]; then
-        log "$side $s seed $seed: done"
-        continue
-      fi
-      log "$side $s seed $seed: training $EPOCHS epochs"
-      start=$(date +%s)
-      case $side in
-      nqsnn)
-        run="$out/runs/$s-s$seed"
-        # shellcheck disable=SC2086
-        "$bin" run -dataset cifar10 -data-dir "$DATA_DIR" -model resnet20 -strategy "$s" -L 4 -batch-size 128 \
-          -epochs "$EPOCHS" -train-limit "$TRAIN_LIMIT" -val-fraction "$VAL_FRACTION" -augment basic \
-          -seed "$seed" -t 4 -quiet -force -out "$run" $NQSNN_ARGS
-        cp "$run/metrics.jsonl" "$res.tmp"
-        ;;
-      torch)
-        "$PYTHON" scripts/parity/torch_reference.py --split "$split" --data-dir "$DATA_DIR" --strategy "$s" \
-          --epochs "$EPOCHS" --seed "$seed" --out "$res.tmp"
-        ;;
-      esac
-      mv "$res.tmp" "$res"
-      log "$side $s seed $seed: $(($(date +%s) - start)) s"
+      while (($(jobs -rp | wc -l) >= JOBS)); do wait -n || true; done
+      one_run "$side" "$s" "$seed" &
     done
   done
+  wait
 done
 python3 scripts/parity/table.py "$out" | tee "$out/table.md"
