@@ -52,6 +52,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.Seed, "seed", 2024, "seed of initialisation, data order, augmentation, noise and the validation split")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.1, "fraction of the training set held out for validation")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use at most this many training examples (0: all)")
+	fs.StringVar(&cfg.InitFrom, "init", "", "start from this checkpoint's weights (same model; a QCFS/NQ model keeps its λ, a ReLU model gets λ from its 99.9th activation percentile): a warm start")
 	fs.BoolVar(&cfg.CalibAugment, "calib-augment", false, "measure the NQ noise σ on validation images with the training augmentation, as the reference code (default: clean images)")
 	fs.IntVar(&cfg.CalibrationBatches, "calib-batches", 0, "validation batches for calibration and selection (0: all)")
 	fs.BoolVar(&cfg.NoisyANN, "noisy-ann", false, "also report the ANN's test accuracy with the NQ noise on (the reference code's \"ANN accuracy\")")

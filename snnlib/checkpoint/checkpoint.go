@@ -176,7 +176,16 @@ func (c *Checkpoint) DecodeMeta(v any) error {
 // Restore creates (or overwrites) every stored variable in ctx. A variable
 // that already exists with another shape is an error naming it.
 func (c *Checkpoint) Restore(ctx *context.Context) error {
+	return c.RestoreIf(ctx, func(Variable) bool { return true })
+}
+
+// RestoreIf is Restore for the stored variables keep accepts, e.g. a
+// model's weights without its optimizer state.
+func (c *Checkpoint) RestoreIf(ctx *context.Context, keep func(Variable) bool) error {
 	for i, v := range c.Variables {
+		if !keep(v) {
+			continue
+		}
 		t := c.values[i]
 		if old := ctx.GetVariableByScopeAndName(v.Scope, v.Name); old != nil {
 			if !old.Shape().Equal(t.Shape()) {

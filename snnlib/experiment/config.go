@@ -55,6 +55,11 @@ type Config struct {
 	ValFraction float64 `json:"val_fraction"`
 	// TrainLimit caps the training examples (0: all), for quick experiments.
 	TrainLimit int `json:"train_limit,omitempty"`
+	// InitFrom is a checkpoint (of this project, same model and number of
+	// classes) whose weights the run starts from instead of a fresh
+	// initialisation: a warm start, e.g. NQ fine-tuning of a trained QCFS or
+	// ReLU model (see warmStart).
+	InitFrom string `json:"init_from,omitempty"`
 	// CalibAugment measures σ on validation images with the training
 	// augmentation, as the reference code does (default: clean images).
 	CalibAugment bool `json:"calib_augment,omitempty"`

@@ -277,12 +277,27 @@ func (r *runner) trainAll() (*Meta, error) {
 			return nil, err
 		}
 	}
+	warm := len(meta.Epochs) == 0 && r.cfg.InitFrom != ""
+	if warm {
+		if err := warmStart(r.be, ctx, r.cfg, r.nw, r.data.Info, r.data.Val, r.log); err != nil {
+			return nil, err
+		}
+	}
 	if _, _, err := r.nw.Describe(r.be, ctx, r.data.Info.ExampleShape); err != nil {
 		return nil, fmt.Errorf("checkpoint does not fit model %s: %w", r.cfg.Model, err)
 	}
 	tr, err := fit.New(r.be, ctx, r.nw, r.cfg.fitConfig())
 	if err != nil {
 		return nil, err
+	}
+	if warm && r.nw.Strategy.CalibratesNoise() {
+		calib := r.data.Val
+		if r.data.Calib != nil {
+			calib = r.data.Calib
+		}
+		if err := calibrateBeforeTraining(tr, ctx, calib, r.log); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.writeMetrics(meta.Epochs); err != nil {
 		return nil, err

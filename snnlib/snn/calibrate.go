@@ -106,7 +106,7 @@ func siteName(i int) string { return fmt.Sprintf("act%02d", i) }
 
 // SetSigma writes σ_l into each site's noise variable (strategy "nq").
 func SetSigma(ctx *context.Context, sigma []float64) error {
-	return setSiteScalars(ctx, strategy.SigmaVar, sigma)
+	return SetSiteScalars(ctx, strategy.SigmaVar, sigma)
 }
 
 // SiteScalars reads a scalar variable (λ, σ, threshold) of every site, in
@@ -126,7 +126,9 @@ func SiteScalars(ctx *context.Context, name string) []float64 {
 	}
 }
 
-func setSiteScalars(ctx *context.Context, name string, values []float64) error {
+// SetSiteScalars writes values[i] into the scalar variable name (λ, σ,
+// threshold) of site i, for every i; the sites must have been built.
+func SetSiteScalars(ctx *context.Context, name string, values []float64) error {
 	for i, x := range values {
 		v := siteVariable(ctx, i, name)
 		if v == nil {
@@ -199,7 +201,7 @@ func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float6
 			th[i] = 1 // a dead site: any positive threshold gives the same (silent) layer
 		}
 	}
-	return th, setSiteScalars(s.ctx, strategy.ThresholdVar, th)
+	return th, SetSiteScalars(s.ctx, strategy.ThresholdVar, th)
 }
 
 // Percentile returns the p-th percentile (0..100) of xs by linear

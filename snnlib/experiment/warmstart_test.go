@@ -1,0 +1,110 @@
+package experiment
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
+	"github.com/nqsnn/nqsnn/snnlib/internal/testutil"
+	"github.com/nqsnn/nqsnn/snnlib/snn"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
+)
+
+func tinyConfig(strategy string) Config {
+	return Config{Dataset: "synthetic", Model: "cnn", Strategy: strategy, Epochs: 1, TrainLimit: 256,
+		EvalT: []int{1, 4}, BatchSize: 32}.WithPreset()
+}
+
+// trained runs a one-epoch tiny run and returns its selected checkpoint.
+func trained(t *testing.T, strategy string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), strategy)
+	_, err := Run(tinyConfig(strategy), dir, Options{Backend: testutil.Backend(t)})
+	require.NoError(t, err)
+	return filepath.Join(dir, CheckpointFile)
+}
+
+// sourceScalars reads a site variable of every site from a checkpoint.
+func sourceScalars(t *testing.T, path, name string) []float64 {
+	c, err := checkpoint.Load(path)
+	require.NoError(t, err)
+	ctx := context.New()
+	require.NoError(t, c.Restore(ctx))
+	return snn.SiteScalars(ctx, name)
+}
+
+// warmContext warm-starts a fresh context for cfg and returns it with the log.
+func warmContext(t *testing.T, cfg Config) (*context.Context, string, error) {
+	data, err := LoadData(cfg)
+	require.NoError(t, err)
+	defer data.Close()
+	nw, err := cfg.Network(data.Info.NumClasses)
+	require.NoError(t, err)
+	ctx := context.New()
+	var log bytes.Buffer
+	err = warmStart(testutil.Backend(t), ctx, cfg, nw, data.Info, data.Val, &log)
+	return ctx, log.String(), err
+}
+
+func TestWarmStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two tiny runs")
+	}
+	qcfs, relu := trained(t, "qcfs"), trained(t, "relu")
+
+	t.Run("qcfs to nq keeps λ and weights", func(t *testing.T) {
+		cfg := tinyConfig("nq")
+		cfg.InitFrom = qcfs
+		ctx, _, err := warmContext(t, cfg)
+		require.NoError(t, err)
+		assert.Equal(t, sourceScalars(t, qcfs, strategy.LambdaVar), snn.SiteScalars(ctx, strategy.LambdaVar))
+		assert.Equal(t, []float64{0, 0, 0}, snn.SiteScalars(ctx, strategy.SigmaVar), "σ is calibrated by the run, not loaded")
+		c, err := checkpoint.Load(qcfs)
+		require.NoError(t, err)
+		src := context.New()
+		require.NoError(t, c.Restore(src))
+		for v := range src.IterVariables() {
+			if v.Scope() == "/model/conv00" && v.Name() == "weights" {
+				want, err := v.Value()
+				require.NoError(t, err)
+				got, err := ctx.GetVariableByScopeAndName(v.Scope(), v.Name()).Value()
+				require.NoError(t, err)
+				assert.True(t, want.Equal(got))
+			}
+		}
+		assert.Nil(t, ctx.GetVariableByScopeAndName("/optimizers/sgd_momentum/model/conv00", "weights"), "no optimizer state")
+	})
+
+	// A ReLU model's thresholds are the 99.9th percentile of its activations on
+	// the validation split, which is exactly what sets λ: they must agree.
+	t.Run("relu to qcfs sets λ from activations", func(t *testing.T) {
+		cfg := tinyConfig("qcfs")
+		cfg.InitFrom = relu
+		ctx, log, err := warmContext(t, cfg)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, sourceScalars(t, relu, strategy.ThresholdVar), snn.SiteScalars(ctx, strategy.LambdaVar), 1e-5)
+		assert.Contains(t, log, "λ per layer from the 99.9-th activation percentile")
+	})
+
+	t.Run("another model is refused", func(t *testing.T) {
+		cfg := Config{Dataset: "synthetic", Model: "resnet20", Strategy: "nq"}.WithPreset()
+		cfg.InitFrom = qcfs
+		_, _, err := warmContext(t, cfg)
+		assert.ErrorContains(t, err, "it holds a cnn model, this run trains resnet20")
+	})
+
+	t.Run("a run warm-started as nq calibrates σ before training", func(t *testing.T) {
+		cfg := tinyConfig("nq")
+		cfg.InitFrom = qcfs
+		var log bytes.Buffer
+		res, err := Run(cfg, filepath.Join(t.TempDir(), "warm"), Options{Backend: testutil.Backend(t), Log: &log})
+		require.NoError(t, err)
+		assert.Contains(t, log.String(), "σ per layer before the first epoch")
+		assert.Equal(t, qcfs, res.Config.InitFrom)
+	})
+}
