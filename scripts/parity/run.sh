@@ -12,6 +12,8 @@
 #   NQSNN_ARGS="..."   extra flags for `nqsnn run` (e.g. "-weight-init he", "-noise gaussian")
 #   SIDES="nqsnn torch" which implementations to run
 #   PYTHON=python3     a Python with PyTorch and numpy (pip install torch numpy)
+#   TORCH_DEVICE=cpu   where the PyTorch side runs (cuda on a GPU machine; give
+#                      nqsnn "-backend xla:cuda" in NQSNN_ARGS there)
 #   JOBS=1             runs trained at the same time (each PyTorch run uses one
 #                      thread when JOBS > 1; nqsnn's XLA shares all cores)
 # Runs already finished in OUT_DIR are kept, so an interrupted call resumes
@@ -28,6 +30,7 @@ VAL_FRACTION=${VAL_FRACTION:-0.05}
 DATA_DIR=${DATA_DIR:-../shared/data/cifar-10-batches-bin}
 SIDES=${SIDES:-nqsnn torch}
 PYTHON=${PYTHON:-python3}
+TORCH_DEVICE=${TORCH_DEVICE:-cpu}
 NQSNN_ARGS=${NQSNN_ARGS:-}
 JOBS=${JOBS:-1}
 threads=0
@@ -65,7 +68,7 @@ one_run() {
     ;;
   torch)
     "$PYTHON" scripts/parity/torch_reference.py --split "$split" --data-dir "$DATA_DIR" --strategy "$s" \
-      --epochs "$EPOCHS" --seed "$seed" --threads "$threads" --out "$res.tmp" 2>"$out/runs/torch-$s-s$seed.log"
+      --epochs "$EPOCHS" --seed "$seed" --threads "$threads" --device "$TORCH_DEVICE" --out "$res.tmp" 2>"$out/runs/torch-$s-s$seed.log"
     ;;
   esac
   mv "$res.tmp" "$res"

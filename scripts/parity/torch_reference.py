@@ -226,6 +226,7 @@ def main():
     ap.add_argument("--select-t", type=int, default=4, help="T of the validation SNN accuracy")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     ap.add_argument("--calib-augment", action="store_true", help="calibrate on augmented validation images, as the reference")
     ap.add_argument("--out", default="-", help="JSON lines file (default: stdout)")
     a = ap.parse_args()
@@ -238,16 +239,17 @@ def main():
     images, labels = load_cifar10(a.data_dir)
     tr, va = np.array(split["train"]), np.array(split["val"])
 
-    def val_batches(aug):
+    def val_batches(aug):  # uses dev, set below before the first call
         out = []
         for i in range(0, len(va), a.batch_size):
             idx = va[i:i + a.batch_size]
             img = augment(images[idx], rng) if aug else images[idx]
-            out.append((to_tensor(img), torch.from_numpy(labels[idx])))
+            out.append((to_tensor(img).to(dev), torch.from_numpy(labels[idx]).to(dev)))
         return out
 
+    dev = torch.device(a.device)
     clean_val = val_batches(False)
-    model = ResNet20(lambda: Site(a.L, 8.0, a.strategy == "nq"))
+    model = ResNet20(lambda: Site(a.L, 8.0, a.strategy == "nq")).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=a.wd)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.epochs)
     out = sys.stdout if a.out == "-" else open(a.out, "w")
@@ -261,8 +263,8 @@ def main():
         correct = seen = 0
         for i in range(0, len(perm) - a.batch_size + 1, a.batch_size):  # drops the last partial batch
             idx = perm[i:i + a.batch_size]
-            x = to_tensor(augment(images[idx], rng))
-            y = torch.from_numpy(labels[idx])
+            x = to_tensor(augment(images[idx], rng)).to(dev)
+            y = torch.from_numpy(labels[idx]).to(dev)
             opt.zero_grad()
             logits = model(x)
             loss = F.cross_entropy(logits, y)
