@@ -43,8 +43,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add(header(`{"format":1,"variables":[{"scope":"/m","name":"w","dtype":"Float32","dims":[-1],"bytes":0}]}`))
 	f.Add(header(`{"format":1,"variables":[{"scope":"","name":"","dtype":"InvalidDType","dims":[],"bytes":0}]}`))
 	f.Add(header(`{"format":1,"meta":{"a":1},"variables":[{"scope":"/m","name":"w","dtype":"Int8","dims":[4611686018427387904,4],"bytes":0}]}`))
+	path := filepath.Join(dir, "fuzzed") // one file per fuzzing process, rewritten each time
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "ckpt")
 		for _, file := range [][]byte{data, withCRC(data)} {
 			require.NoError(t, os.WriteFile(path, file, 0o644))
 			c, err := checkpoint.Load(path)
