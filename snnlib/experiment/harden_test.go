@@ -262,8 +262,15 @@ func TestRegenerateFiguresErrors(t *testing.T) {
 	res := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(res, "bad"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(res, "bad", ResultsFile), []byte("{"), 0o644))
-	_, err = RegenerateFigures(res, t.TempDir())
+	good, err := os.ReadFile(filepath.Join("..", "..", "results", "mnist-cnn-nq-L4", ResultsFile))
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(res, "good"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(res, "good", ResultsFile), good, 0o644))
+	figs := t.TempDir()
+	written, err := RegenerateFigures(res, figs)
 	assert.ErrorContains(t, err, filepath.Join(res, "bad", ResultsFile))
+	assert.Equal(t, []string{filepath.Join(figs, "good")}, written, "the good run is drawn all the same")
+	assert.FileExists(t, filepath.Join(figs, "good", ReportFile))
 }
 
 // syncBuffer is a log that a test can read while a run writes it.
@@ -317,4 +324,27 @@ func TestInterruptInTestPhase(t *testing.T) {
 	assert.Equal(t, []int{1, 2}, res.T)
 	assert.FileExists(t, filepath.Join(dir, ReportFile))
 	assert.False(t, errors.Is(err, ErrInterrupted))
+}
+
+// A run whose report cannot be written is not marked finished (results.json
+// comes last), so --resume completes it.
+func TestFailedReportLeavesResumableRun(t *testing.T) {
+	be, _, err := backend.New("go")
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "run")
+	blocker := filepath.Join(dir, "accuracy_vs_t.png", "x") // a folder where a figure goes
+	require.NoError(t, os.MkdirAll(blocker, 0o755))
+	cfg := DefaultConfig()
+	cfg.Dataset, cfg.Epochs, cfg.BatchSize, cfg.EvalT = "synthetic", 1, 16, []int{1}
+	_, err = Run(cfg, dir, Options{Backend: be, Force: true})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "writing report")
+	assert.NoFileExists(t, filepath.Join(dir, ResultsFile))
+
+	require.NoError(t, os.RemoveAll(filepath.Dir(blocker)))
+	res, err := Run(DefaultConfig(), dir, Options{Backend: be, Resume: true})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1}, res.T)
+	assert.FileExists(t, filepath.Join(dir, ResultsFile))
+	assert.FileExists(t, filepath.Join(dir, ReportFile))
 }
