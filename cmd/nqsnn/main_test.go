@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -204,6 +205,9 @@ func TestDataParallelRun(t *testing.T) {
 	require.NoError(t, err)
 	if b.NumDevices() < 2 {
 		t.Skipf("backend %q has %d device(s); data-parallel needs 2 (the XLA CPU plugin has 4)", b.Name(), b.NumDevices())
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("two XLA CPU devices need two cores")
 	}
 	one, two := referenceRun(t), filepath.Join(t.TempDir(), "two")
 	out, code := nqsnn(t, append(tiny, "-out", two, "-devices", "2")...)
