@@ -74,8 +74,9 @@ func ParseCIFAR(data []byte, file string, f CIFARFormat) (images []uint8, labels
 }
 
 // readCIFARFiles reads and concatenates files, each of which must hold exactly
-// perFile records (0: any positive number).
-func readCIFARFiles(paths []string, f CIFARFormat, perFile int) ([]uint8, []int32, error) {
+// perFile records (0: any positive number) and pass v's checksums (v nil:
+// none).
+func readCIFARFiles(paths []string, f CIFARFormat, perFile int, v *verifier) ([]uint8, []int32, error) {
 	var images []uint8
 	var labels []int32
 	for _, p := range paths {
@@ -90,6 +91,13 @@ func readCIFARFiles(paths []string, f CIFARFormat, perFile int) ([]uint8, []int3
 		if perFile > 0 && len(lb) != perFile {
 			return nil, nil, fmt.Errorf("%s: has %d records (%d bytes), want %d records (%d bytes)",
 				p, len(lb), len(data), perFile, perFile*f.RecordSize())
+		}
+		// After the structural checks, whose messages say more about a
+		// truncated or mislabelled file than a checksum does.
+		if v != nil {
+			if err := v.check(p, data); err != nil {
+				return nil, nil, err
+			}
 		}
 		images = append(images, im...)
 		labels = append(labels, lb...)
@@ -125,6 +133,10 @@ type cifarLayout struct {
 	namesFile    string
 	format       CIFARFormat
 	norm         Normalization
+	// official are the sizes and sums of the official files (nil: unknown);
+	// title names the data set in messages.
+	official map[string]officialFile
+	title    string
 }
 
 var cifar10Layout = cifarLayout{
@@ -135,6 +147,8 @@ var cifar10Layout = cifarLayout{
 	namesFile: "batches.meta.txt",
 	format:    CIFAR10Format,
 	norm:      CIFAR10Norm,
+	official:  cifar10Official,
+	title:     "CIFAR-10",
 }
 
 var cifar100Layout = cifarLayout{
@@ -145,10 +159,15 @@ var cifar100Layout = cifarLayout{
 	namesFile: "fine_label_names.txt",
 	format:    CIFAR100FineFormat,
 	norm:      CIFAR100Norm,
+	title:     "CIFAR-100",
 }
 
 func (l cifarLayout) load(dir string) (train, test *Dataset, err error) {
 	names, err := readNames(filepath.Join(dir, l.namesFile), l.format.NumClasses)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := newVerifier(dir, l.title, l.official)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +176,7 @@ func (l cifarLayout) load(dir string) (train, test *Dataset, err error) {
 		for i, f := range files {
 			paths[i] = filepath.Join(dir, f)
 		}
-		im, lb, err := readCIFARFiles(paths, l.format, per)
+		im, lb, err := readCIFARFiles(paths, l.format, per, v)
 		if err != nil {
 			return nil, err
 		}

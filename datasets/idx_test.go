@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -187,4 +188,30 @@ func TestLoadMNISTByName(t *testing.T) {
 	assert.Equal(t, 60000, train.Len())
 	assert.Equal(t, 10000, test.Len())
 	assert.Equal(t, MNISTNorm, train.Norm)
+}
+
+// Missing Fashion-MNIST files are named together with the two ways to get
+// them: Debian's package and the download.
+func TestFashionMNISTMissingSaysHowToGetIt(t *testing.T) {
+	empty := t.TempDir()
+	_, _, err := Load("fashion-mnist", empty)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), idxTrainImages+" not found in "+empty)
+	assert.Contains(t, err.Error(), "apt-get install dataset-fashion-mnist")
+	assert.Contains(t, err.Error(), "download")
+
+	// Only some of the four files: the missing one is named, with the same help.
+	partial := t.TempDir()
+	writeIDXDir(t, partial, 30, 10, func(i int) byte { return byte(i % 10) })
+	require.NoError(t, os.Remove(filepath.Join(partial, idxTestLabels)))
+	_, _, err = Load("fashion-mnist", partial)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), idxTestLabels)
+	assert.Contains(t, err.Error(), "apt-get install dataset-fashion-mnist")
+
+	_, _, err = Load("fashion-mnist", "", WithDownload(false), WithCacheDir(t.TempDir()), func(o *loadOptions) { o.skipShared = true })
+	if !isFile(filepath.Join(FashionMNISTSystemDir, idxTrainImages)) {
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "apt-get install dataset-fashion-mnist")
+	}
 }

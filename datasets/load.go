@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -126,7 +127,11 @@ func Load(name, dir string, opts ...Option) (train, test *Dataset, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return LoadFashionMNISTDir(d)
+		train, test, err := LoadFashionMNISTDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("%w; %s", err, FashionMNISTHint)
+		}
+		return train, test, err
 	}
 	return nil, nil, fmt.Errorf("unknown data set %q (known: %s)", name, strings.Join(Names(), ", "))
 }
@@ -153,8 +158,19 @@ func canonicalName(name string) string {
 	return name
 }
 
+// FashionMNISTHint says how to get Fashion-MNIST when it is missing.
+const FashionMNISTHint = "get it with `apt-get install dataset-fashion-mnist` (Debian's package, into " + FashionMNISTSystemDir +
+	"), or let nqsnn download it (from zalandoresearch's mirror, MD5-checked, into the cache) by giving no -data-dir"
+
 // locate finds the folder of a data set holding marker, downloading it when allowed.
-func (o *loadOptions) locate(name, dir, sub, marker, extra string, remote Remote, extract func(archive, dest string) error) (string, error) {
+func (o *loadOptions) locate(name, dir, sub, marker, extra string, remote Remote, extract func(archive, dest string) error) (d string, err error) {
+	if canonicalName(name) == NameFashionMNIST {
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%w; %s", err, FashionMNISTHint)
+			}
+		}()
+	}
 	if dir != "" {
 		if d := findIn([]string{dir}, sub, marker); d != "" {
 			return d, nil

@@ -17,6 +17,6 @@ go build -o "$bin" ./cmd/nqsnn
   echo "## qcfs (no noise)"
   "$bin" bench -backends xla:cpu -steps 8 -data=false -strategy qcfs
   echo
-  echo "## nq, data-parallel over the XLA CPU plugin's 4 host devices"
-  "$bin" bench -backends xla:cpu -steps 8 -data=false -devices 4
+  echo "## nq, data-parallel over 2 of the XLA CPU plugin's host devices (at most one a core)"
+  "$bin" bench -backends xla:cpu -steps 8 -data=false -devices 2
 } 2>&1 | tee "$out"

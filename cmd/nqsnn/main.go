@@ -41,8 +41,14 @@ Usage:
   nqsnn split [flags]            write a run's train/validation indices as JSON
   nqsnn version                  print the code version
 
+'nqsnn run' (or 'nqsnn' alone) starts the default job: MNIST, the small CNN,
+strategy nq, the quick preset (5 epochs; minutes with the XLA plugin of
+'nqsnn setup'), written to runs/mnist-cnn-nq-L4/.
 Run 'nqsnn COMMAND -h' for the flags of a command.
 `
+
+// defaultJobNote is the first line of a bare 'nqsnn': what it is about to do.
+const defaultJobNote = "nqsnn: no command given, so running the default job ('nqsnn run': MNIST, small CNN, nq, quick preset); 'nqsnn -h' lists the commands\n"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -50,7 +56,13 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, defaultJobNote)
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
+		// The commands, not run's flags: 'nqsnn run -h' lists those.
+		cmd = "help"
+	case len(args[0]) > 0 && args[0][0] != '-':
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -71,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSplit(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, experiment.Version())
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 	default:
 		err = usageError{fmt.Errorf("unknown command %q", cmd)}
@@ -121,16 +133,19 @@ func progress(title string, total int) experiment.Progress {
 }
 
 // interrupts returns a channel closed at the first Ctrl-C or SIGTERM; a second
-// signal exits at once.
-func interrupts(stderr io.Writer) <-chan struct{} {
+// signal exits at once. hint says how to go on from what is kept.
+func interrupts(stderr io.Writer, hint string) <-chan struct{} {
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		fmt.Fprintln(stderr, "\nnqsnn: stopping after the current batch (the last complete epoch is kept); press Ctrl-C again to quit now")
+		fmt.Fprintln(stderr, "\nnqsnn: stopping within the current batch (the last complete epoch is kept); press Ctrl-C again to quit now")
 		close(stop)
 		<-sig
+		// Files are written atomically, so quitting here loses only the
+		// epoch in progress.
+		fmt.Fprintf(stderr, "nqsnn: quitting now; the last complete epoch is kept; %s\n", hint)
 		os.Exit(130)
 	}()
 	return stop

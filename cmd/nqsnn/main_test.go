@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +19,11 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 )
 
-var binary string
+var (
+	binary    string
+	buildOnce sync.Once
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "nqsnn-e2e")
@@ -25,18 +31,28 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "nqsnn")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		panic("building nqsnn: " + err.Error() + "\n" + string(out))
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
+// built returns the path of the nqsnn binary, built on first use (so that
+// unit tests and fuzzing do not wait for it).
+func built(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building nqsnn: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binary
+}
+
 // nqsnn runs the real binary and returns its combined output and exit code.
 func nqsnn(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(built(t), args...)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -70,7 +86,7 @@ var (
 func referenceRun(t *testing.T) string {
 	t.Helper()
 	referenceOnce.Do(func() {
-		dir := filepath.Join(filepath.Dir(binary), "reference")
+		dir := filepath.Join(filepath.Dir(built(t)), "reference")
 		if out, code := nqsnn(t, append(tiny, "-out", dir)...); code == 0 {
 			referenceDir = dir
 		} else {
@@ -190,6 +206,9 @@ func TestDataParallelRun(t *testing.T) {
 	if b.NumDevices() < 2 {
 		t.Skipf("backend %q has %d device(s); data-parallel needs 2 (the XLA CPU plugin has 4)", b.Name(), b.NumDevices())
 	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("two XLA CPU devices need two cores")
+	}
 	one, two := referenceRun(t), filepath.Join(t.TempDir(), "two")
 	out, code := nqsnn(t, append(tiny, "-out", two, "-devices", "2")...)
 	require.Equal(t, 0, code, out)
@@ -215,7 +234,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", "-t", "1,0,4"}, 2, "time steps must be >= 1, got 0"},
 		{[]string{"run", "-t", "1,-2"}, 2, "time steps must be >= 1, got -2"},
 		{[]string{"run", "-t", "a"}, 2, `"a" is not an integer`},
-		{[]string{"run", "-epochs", "-3", "-dataset", "synthetic"}, 1, "epochs must be >= 1, got -3"},
+		{[]string{"run", "-epochs", "-3", "-dataset", "synthetic"}, 1, "invalid epochs: must be >= 1, got -3"},
 		{[]string{"run", "-noise", "uniform"}, 1, `invalid noise: unknown noise sampler "uniform" (known: fast, gaussian)`},
 		{[]string{"run", "-devices", "3", "-dataset", "synthetic"}, 1, "invalid devices: batch size 128 does not split over 3 devices"},
 		{[]string{"run", "-devices", "-1", "-dataset", "synthetic"}, 1, "invalid devices: must be >= 0, got -1"},

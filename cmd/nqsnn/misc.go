@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
+
 	"github.com/nqsnn/nqsnn/datasets"
 	"github.com/nqsnn/nqsnn/datasets/augment"
 	"github.com/nqsnn/nqsnn/snnlib/backend"
@@ -32,17 +34,44 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	switch {
+	case *batch < 1:
+		return fmt.Errorf("invalid batch: must be >= 1, got %d", *batch)
+	case *steps < 1:
+		return fmt.Errorf("invalid steps: must be >= 1, got %d", *steps)
+	case *n < 1:
+		return fmt.Errorf("invalid matmul: must be >= 1, got %d", *n)
+	case strings.TrimSpace(*names) == "":
+		return fmt.Errorf("invalid backends: the list is empty (e.g. -backends xla:cpu,go)")
+	}
+	// Every backend is made before the table starts, so that a list of which
+	// none is usable is an error rather than an empty table.
+	type named struct {
+		name string
+		b    backends.Backend
+	}
+	var bs []named
+	var skipped []string
+	for _, name := range strings.Split(*names, ",") {
+		name = strings.TrimSpace(name)
+		b, choice, err := backend.New(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "skipping %s: %v\n", name, err)
+			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		fmt.Fprintf(stderr, "%s\n", choice.Description)
+		bs = append(bs, named{name, b})
+	}
+	if len(bs) == 0 {
+		return fmt.Errorf("no backend could be measured: %s", strings.Join(skipped, "; "))
+	}
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "nqsnn bench on %s, %s, model %s, strategy %s, noise %s, batch %d, %d steps, %d device(s)\n\n", host, time.Now().UTC().Format(time.RFC3339), *model, *strat, *noise, *batch, *steps, *devices)
 	fmt.Fprintln(stdout, "| backend | matmul GFLOP/s | train img/s | train GFLOP/s | % of matmul | inference img/s | SNN img·steps/s | peak RSS MiB |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
-	for _, name := range strings.Split(*names, ",") {
-		b, choice, err := backend.New(strings.TrimSpace(name))
-		if err != nil {
-			fmt.Fprintf(stderr, "skipping %s: %v\n", name, err)
-			continue
-		}
-		fmt.Fprintf(stderr, "%s\n", choice.Description)
+	for _, nb := range bs {
+		name, b := nb.name, nb.b
 		gf, err := backend.MatMulGFLOPS(b, *n, 3)
 		if err != nil {
 			return fmt.Errorf("%s matmul: %w", name, err)
@@ -158,11 +187,8 @@ func cmdFigures(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dirs, err := experiment.RegenerateFigures(*results, *out)
-	if err != nil {
-		return err
-	}
 	for _, d := range dirs {
 		fmt.Fprintln(stdout, "wrote", d)
 	}
-	return nil
+	return err
 }

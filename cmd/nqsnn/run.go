@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/model"
@@ -25,7 +28,21 @@ func (t *tList) Set(s string) error {
 	return nil
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) error {
+// runFlags is what run's command line asks for.
+type runFlags struct {
+	cfg       experiment.Config // with Given set; the preset not yet applied
+	dir       string            // run directory
+	resume    bool
+	force     bool
+	quiet     bool
+	stopAfter int
+}
+
+// parseRunFlags turns run's command line into a config and options without
+// touching any file. Bad values are refused here, before a run directory is
+// made; on resume, the config only carries the settings given (Given), which
+// experiment.Run checks against the saved run.
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs := newFlags("run", "run [flags]", stderr)
 	cfg := experiment.DefaultConfig()
 	fs.StringVar(&cfg.Dataset, "dataset", cfg.Dataset, "data set: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic")
@@ -42,11 +59,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&evalT, "t", "comma-separated time steps reported on the test set")
 	fs.StringVar(&cfg.Preset, "preset", cfg.Preset, "quick (minutes on a CPU) or paper (reference schedule: 400 epochs)")
 	fs.IntVar(&cfg.Epochs, "epochs", 0, "training epochs (default: from the preset)")
-	fs.IntVar(&cfg.BatchSize, "batch-size", 128, "batch size")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 128, "training batch size (evaluation uses at most "+fmt.Sprint(experiment.MaxEvalBatch)+")")
 	fs.Float64Var(&cfg.LearningRate, "lr", 0.05, "initial learning rate (cosine decay per epoch)")
 	fs.Float64Var(&cfg.Momentum, "momentum", 0.9, "SGD momentum")
 	fs.Float64Var(&cfg.WeightDecay, "wd", 5e-4, "weight decay")
-	fs.Float64Var(&cfg.Dropout, "dropout", 0, "dropout of VGG's classifier (default 0.5 for vgg16)")
+	fs.Float64Var(&cfg.Dropout, "dropout", 0, "dropout of VGG's classifier")
 	fs.StringVar(&cfg.WeightInit, "weight-init", string(model.DefaultInit), "weight initialisation of a fresh model: reference (PyTorch's defaults, as the reference code) or he (He-normal convolutions, zero biases)")
 	fs.StringVar(&cfg.Augment, "augment", "", "augmentation: paper, basic, none (default: from the preset)")
 	fs.Int64Var(&cfg.Seed, "seed", 2024, "seed of initialisation, data order, augmentation, noise and the validation split")
@@ -59,41 +76,65 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Devices, "devices", 1, "devices for data-parallel training (each batch split over devices 0..n-1)")
 	fs.StringVar(&cfg.Backend, "backend", "", "compute backend: auto, xla:cuda, xla:cpu, go (default: $NQSNN_BACKEND or auto)")
 	out := fs.String("out", "", "run directory (default: runs/DATASET-MODEL-STRATEGY-L)")
-	resume := fs.String("resume", "", "continue the run in this directory from its last complete epoch")
-	force := fs.Bool("force", false, "overwrite a finished run in the run directory")
+	resume := fs.String("resume", "", "continue the run in this directory from its last complete epoch (may change: -"+
+		strings.Join(experiment.ResumableSettings(), ", -")+")")
+	force := fs.Bool("force", false, "overwrite a finished or interrupted run in the run directory")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	stopAfter := fs.Int("stop-after", 0, "stop as if interrupted once this many epochs are complete (to test --resume)")
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("run takes no arguments, got %q", fs.Args())}
+		return nil, usageError{fmt.Errorf("run takes no arguments, got %q", fs.Args())}
 	}
 	cfg.EvalT = evalT
-	dir := *out
-	if *resume != "" {
-		if dir != "" && dir != *resume {
-			return usageError{errors.New("give the run directory once: --resume DIR replaces --out")}
+	// Which settings were given, so that a value given as 0 stays 0 (and is
+	// refused where 0 is invalid) instead of becoming the default.
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(experiment.Settings(), f.Name) {
+			cfg.Given = append(cfg.Given, f.Name)
 		}
-		dir = *resume
+	})
+	rf := &runFlags{cfg: cfg, dir: *out, resume: *resume != "", force: *force, quiet: *quiet, stopAfter: *stopAfter}
+	if *stopAfter < 0 {
+		return nil, fmt.Errorf("invalid stop-after: must be >= 0, got %d", *stopAfter)
 	}
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-L%d", cfg.Dataset, cfg.Model, cfg.Strategy, cfg.Levels))
+	if rf.resume {
+		if rf.dir != "" && rf.dir != *resume {
+			return nil, usageError{errors.New("give the run directory once: --resume DIR replaces --out")}
+		}
+		rf.dir = *resume
+		return rf, nil
 	}
-	opt := experiment.Options{Resume: *resume != "", Force: *force, Log: stdout, Stop: interrupts(stderr), StopAfterEpoch: *stopAfter}
-	if !*quiet {
+	if err := cfg.WithPreset().Validate(); err != nil {
+		return nil, err
+	}
+	if rf.dir == "" {
+		rf.dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-L%d", cfg.Dataset, cfg.Model, cfg.Strategy, cfg.Levels))
+	}
+	return rf, nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	rf, err := parseRunFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	hint := "resume with: nqsnn run --resume " + rf.dir
+	opt := experiment.Options{Resume: rf.resume, Force: rf.force, Log: stdout, Stop: interrupts(stderr, hint), StopAfterEpoch: rf.stopAfter}
+	if !rf.quiet {
 		opt.Progress = progress
 	}
-	fmt.Fprintf(stdout, "run directory: %s\n", dir)
-	res, err := experiment.Run(cfg, dir, opt)
+	fmt.Fprintf(stdout, "run directory: %s\n", rf.dir)
+	res, err := experiment.Run(rf.cfg, rf.dir, opt)
 	if errors.Is(err, experiment.ErrInterrupted) {
-		return fmt.Errorf("%w: resume with: nqsnn run --resume %s", err, dir)
+		return fmt.Errorf("%w: the last complete epoch is kept; %s", err, hint)
 	}
 	if err != nil {
 		return err
 	}
 	if len(res.T) > 0 {
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, experiment.ReportFile))
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(rf.dir, experiment.ReportFile))
 	}
 	return nil
 }
@@ -122,13 +163,16 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "backend:", desc)
 		opt.Backend = b
 	}
-	res, err := experiment.EvaluateCheckpoint(path, ts, *dataset, *dataDir, opt)
-	if err != nil {
-		return err
-	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join(filepath.Dir(path), "eval")
+	}
+	if err := checkOutDir(dir, experiment.ResultsFile); err != nil {
+		return err
+	}
+	res, err := experiment.EvaluateCheckpoint(path, ts, *dataset, *dataDir, opt)
+	if err != nil {
+		return err
 	}
 	if err := writeRun(dir, res); err != nil {
 		return err
@@ -141,14 +185,38 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// writeRun writes an evaluation's report and figures, then results.json:
+// the file that marks the folder as complete comes last.
 func writeRun(dir string, res *experiment.Results) error {
 	if err := mkdir(dir); err != nil {
 		return err
 	}
-	if err := experiment.WriteResults(dir, res); err != nil {
+	if err := experiment.WriteReport(dir, res); err != nil {
 		return err
 	}
-	return experiment.WriteReport(dir, res)
+	return experiment.WriteResults(dir, res)
+}
+
+// checkOutDir refuses an output folder that holds files of someone else's:
+// it may be absent, empty, or hold marker (an earlier output of the same
+// command, which is replaced).
+func checkOutDir(dir, marker string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries[:min(len(entries), 4)] {
+		names = append(names, e.Name())
+	}
+	return fmt.Errorf("output folder %s already holds other files (%s) and no %s of an earlier nqsnn output; choose a new or empty folder with -out",
+		dir, strings.Join(names, ", "), marker)
 }
 
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
@@ -159,6 +227,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() == 0 {
 		return usageError{errors.New("compare needs at least one run directory")}
+	}
+	if err := checkOutDir(*out, "compare.md"); err != nil {
+		return err
 	}
 	c, err := experiment.Compare(fs.Args())
 	if err != nil {
@@ -171,5 +242,3 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "written: %s\n", filepath.Join(*out, "compare.md"))
 	return nil
 }
-
-var _ = flag.ErrHelp

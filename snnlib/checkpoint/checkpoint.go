@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -35,6 +37,10 @@ const magic = "NQSNN-CHECKPOINT\n"
 
 // maxHeader bounds the JSON header so a corrupt length cannot exhaust memory.
 const maxHeader = 64 << 20
+
+// maxRank bounds a variable's number of axes (a corrupt header could list
+// millions).
+const maxRank = 16
 
 // Variable describes one stored variable.
 type Variable struct {
@@ -143,14 +149,31 @@ func parse(data []byte) (*Checkpoint, error) {
 	}
 	c := &Checkpoint{Format: h.Format, Meta: h.Meta, Variables: h.Variables}
 	for _, v := range h.Variables {
+		if !strings.HasPrefix(v.Scope, context.ScopeSeparator) || v.Name == "" {
+			return nil, fmt.Errorf("corrupt: variable %q in scope %q: want an absolute scope and a name", v.Name, v.Scope)
+		}
 		dt, ok := dtypes.MapOfNames[v.DType]
-		if !ok {
+		if !ok || dt == dtypes.InvalidDType || dt.Memory() == 0 {
 			return nil, fmt.Errorf("variable %s/%s: unknown dtype %q", v.Scope, v.Name, v.DType)
 		}
-		shape := shapes.Make(dt, v.Dims...)
-		if int64(shape.Memory()) != v.Bytes || v.Bytes > int64(r.Len()) {
-			return nil, fmt.Errorf("variable %s/%s: %d bytes stored for shape %s (%d left in file)", v.Scope, v.Name, v.Bytes, shape, r.Len())
+		// The size is computed before any shape is made, with overflow in
+		// mind: a corrupt header must give an error, not a panic or a huge
+		// allocation.
+		size, ok := int64(dt.Memory()), len(v.Dims) <= maxRank
+		for _, d := range v.Dims {
+			if d < 0 || (d > 0 && size > math.MaxInt64/int64(d)) {
+				ok = false
+				break
+			}
+			size *= int64(d)
 		}
+		if !ok {
+			return nil, fmt.Errorf("variable %s/%s: invalid dimensions %v", v.Scope, v.Name, v.Dims)
+		}
+		if size != v.Bytes || v.Bytes > int64(r.Len()) {
+			return nil, fmt.Errorf("variable %s/%s: %d bytes stored for %s%v (%d bytes; %d left in file)", v.Scope, v.Name, v.Bytes, dt, v.Dims, size, r.Len())
+		}
+		shape := shapes.Make(dt, v.Dims...)
 		t := tensors.FromShape(shape)
 		var rerr error
 		_ = t.MutableBytes(func(b []byte) { _, rerr = io.ReadFull(r, b) })

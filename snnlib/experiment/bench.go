@@ -63,6 +63,9 @@ func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkDevices(b, spec.Devices); err != nil {
+		return nil, err
+	}
 	nw, err := cfg.Network(10)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,17 @@ type Config struct {
 	// NoisyANN also reports the ANN's test accuracy with the NQ noise on, as
 	// the reference code's "ANN accuracy" does (nq only; off by default).
 	NoisyANN bool `json:"noisy_ann,omitempty"`
+
+	// Given names the settings set on purpose, by their `nqsnn run` flag
+	// names (see Settings): WithPreset leaves them as they are even when
+	// zero, so that "-epochs 0" is an error rather than the preset's value
+	// and "-momentum 0" means no momentum; on resume they are the settings
+	// asked to change. Not saved.
+	Given []string `json:"-"`
 }
+
+// given reports whether the setting with flag name flag was set on purpose.
+func (c Config) given(flag string) bool { return slices.Contains(c.Given, flag) }
 
 // DefaultConfig is the embedded default job: MNIST, small CNN, nq, quick preset.
 func DefaultConfig() Config {
@@ -85,61 +95,59 @@ var Presets = []string{"quick", "paper"}
 
 // WithPreset returns c with zero fields filled from its preset: "paper" is the
 // reference code's CIFAR schedule (400 epochs, lr 0.05, batch 128, paper
-// augmentation); "quick" fits in minutes on a laptop CPU.
+// augmentation); "quick" fits in minutes on a laptop CPU. Fields named in
+// c.Given keep their value, zero included.
 func (c Config) WithPreset() Config {
-	set := func(p *int, v int) {
-		if *p == 0 {
+	set := func(flag string, p *int, v int) {
+		if *p == 0 && !c.given(flag) {
 			*p = v
 		}
 	}
-	setF := func(p *float64, v float64) {
-		if *p == 0 {
+	setF := func(flag string, p *float64, v float64) {
+		if *p == 0 && !c.given(flag) {
 			*p = v
 		}
 	}
-	setS := func(p *string, v string) {
-		if *p == "" {
+	setS := func(flag string, p *string, v string) {
+		if *p == "" && !c.given(flag) {
 			*p = v
 		}
 	}
-	if c.Preset == "" {
-		c.Preset = "quick"
-	}
-	setS(&c.Neuron, "if")
-	set(&c.Levels, 4)
-	setF(&c.Lambda, 8)
-	set(&c.NoiseT, 4)
-	setS(&c.Noise, string(nq.DefaultSampler))
-	setS(&c.WeightInit, string(model.DefaultInit))
-	set(&c.SelectT, c.NoiseT)
-	set(&c.BatchSize, 128)
-	setF(&c.LearningRate, 0.05)
-	setF(&c.Momentum, 0.9)
-	setF(&c.WeightDecay, 5e-4)
-	setF(&c.ValFraction, 0.1)
-	if c.Seed == 0 {
+	setS("preset", &c.Preset, "quick")
+	setS("neuron", &c.Neuron, "if")
+	set("L", &c.Levels, 4)
+	setF("lambda", &c.Lambda, 8)
+	set("noise-t", &c.NoiseT, 4)
+	setS("noise", &c.Noise, string(nq.DefaultSampler))
+	setS("weight-init", &c.WeightInit, string(model.DefaultInit))
+	set("select-t", &c.SelectT, c.NoiseT)
+	set("batch-size", &c.BatchSize, 128)
+	setF("lr", &c.LearningRate, 0.05)
+	setF("momentum", &c.Momentum, 0.9)
+	setF("wd", &c.WeightDecay, 5e-4)
+	setF("val-fraction", &c.ValFraction, 0.1)
+	if c.Seed == 0 && !c.given("seed") {
 		c.Seed = 2024
 	}
-	if len(c.EvalT) == 0 {
+	if len(c.EvalT) == 0 && !c.given("t") {
 		c.EvalT = []int{1, 2, 4, 8, 16, 32, 64}
 	}
-	if c.Dropout == 0 && c.Model == "vgg16" {
-		c.Dropout = 0.5
-	}
+	// Dropout is never filled in: zero is a setting, and the reference code
+	// builds every model, VGG-16 included, with dropout 0.
 	switch c.Preset {
 	case "paper":
-		set(&c.Epochs, 400)
+		set("epochs", &c.Epochs, 400)
 		if strings.HasPrefix(c.Dataset, "cifar") {
-			setS(&c.Augment, "paper")
+			setS("augment", &c.Augment, "paper")
 		}
-		setS(&c.Augment, "basic")
+		setS("augment", &c.Augment, "basic")
 	default:
 		if c.Dataset == "mnist" || c.Dataset == "fashion-mnist" || c.Dataset == "synthetic" {
-			set(&c.Epochs, 5)
-			setS(&c.Augment, "none")
+			set("epochs", &c.Epochs, 5)
+			setS("augment", &c.Augment, "none")
 		} else {
-			set(&c.Epochs, 10)
-			setS(&c.Augment, "basic")
+			set("epochs", &c.Epochs, 10)
+			setS("augment", &c.Augment, "basic")
 		}
 	}
 	return c
@@ -174,23 +182,34 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"paper", "basic", "none"}, c.Augment) {
 		return bad("augment", "%q (known: paper, basic, none)", c.Augment)
 	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
 	case c.Levels < 1:
-		return bad("levels", "L must be >= 1, got %d", c.Levels)
-	case c.Lambda <= 0 || math.IsNaN(c.Lambda):
-		return bad("lambda", "must be > 0, got %g", c.Lambda)
+		return bad("L (quantisation levels)", "must be >= 1, got %d", c.Levels)
+	case !(c.Lambda > 0) || !finite(c.Lambda):
+		return bad("lambda", "must be a finite number > 0, got %g", c.Lambda)
+	case c.Epochs < 1:
+		return bad("epochs", "must be >= 1, got %d", c.Epochs)
+	case !(c.LearningRate > 0) || !finite(c.LearningRate):
+		return bad("lr", "must be a finite number > 0, got %g", c.LearningRate)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return bad("momentum", "must be in [0, 1), got %g", c.Momentum)
+	case !(c.WeightDecay >= 0) || !finite(c.WeightDecay):
+		return bad("wd", "must be a finite number >= 0, got %g", c.WeightDecay)
 	case c.NoiseT < 1:
 		return bad("noise-t", "must be >= 1, got %d", c.NoiseT)
 	case c.SelectT < 1:
 		return bad("select-t", "must be >= 1, got %d", c.SelectT)
 	case c.BatchSize < 1:
 		return bad("batch-size", "must be >= 1, got %d", c.BatchSize)
-	case c.ValFraction <= 0 || c.ValFraction >= 1:
+	case !(c.ValFraction > 0 && c.ValFraction < 1):
 		return bad("val-fraction", "must be in (0, 1), got %g", c.ValFraction)
-	case c.Dropout < 0 || c.Dropout >= 1:
+	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return bad("dropout", "must be in [0, 1), got %g", c.Dropout)
 	case c.TrainLimit < 0:
 		return bad("train-limit", "must be >= 0, got %d", c.TrainLimit)
+	case c.CalibrationBatches < 0:
+		return bad("calib-batches", "must be >= 0, got %d", c.CalibrationBatches)
 	case c.Devices < 0:
 		return bad("devices", "must be >= 0, got %d", c.Devices)
 	case c.Devices > 1 && c.BatchSize%c.Devices != 0:
@@ -202,6 +221,9 @@ func (c Config) Validate() error {
 	for _, t := range c.EvalT {
 		if t < 1 {
 			return bad("t", "time steps must be >= 1, got %d in %v", t, c.EvalT)
+		}
+		if t > MaxEvalT {
+			return bad("t", "time steps must be <= %d, got %d (the simulation keeps per-step counts)", MaxEvalT, t)
 		}
 	}
 	return c.fitConfig().Validate()
@@ -218,6 +240,10 @@ func (c Config) strategyConfig() strategy.Config {
 	s.Noise, _ = nq.ParseSampler(c.Noise) // checked by Validate
 	return s
 }
+
+// MaxEvalT bounds the evaluation T: the simulation keeps accuracy and spike
+// counts for every step, so an absurd T would exhaust memory.
+const MaxEvalT = 1 << 20
 
 // MaxT is the largest evaluation T.
 func (c Config) MaxT() int { return slices.Max(c.EvalT) }

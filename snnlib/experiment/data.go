@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 
 	"github.com/nqsnn/nqsnn/datasets"
@@ -40,7 +41,19 @@ type DataInfo struct {
 	Stratified     bool    `json:"stratified"`
 	ValIndicesHash string  `json:"val_indices_sha256"`
 	TrainLimit     int     `json:"train_limit,omitempty"`
+	// EvalBatch is the batch size of validation, calibration and test
+	// (the training batch size, at most MaxEvalBatch).
+	EvalBatch int `json:"eval_batch,omitempty"`
 }
+
+// MaxEvalBatch bounds the batches of validation, calibration and test, whose
+// memory grows with the batch (the SNN holds a membrane per neuron of every
+// example), so that a huge training batch cannot exhaust memory there. At or
+// below it the training batch size is used, so numbers do not change.
+const MaxEvalBatch = 512
+
+// EvalBatchSize is the batch size evaluation uses for a run with cfg.
+func EvalBatchSize(cfg Config) int { return min(cfg.BatchSize, MaxEvalBatch) }
 
 // Data is a run's three splits as GoMLX training datasets.
 type Data struct {
@@ -57,6 +70,26 @@ type Data struct {
 	SetEpoch func(epoch int)
 	// Close stops the splits' background batch preparation.
 	Close func()
+	// stop, when set, makes every split end with ErrInterrupted at its next
+	// batch (see stoppable).
+	stop func() bool
+}
+
+// stoppable ends a data set with ErrInterrupted once *stop says so. Every
+// phase of a run reads its batches through one, so an interrupt takes effect
+// within a batch wherever the run is (training, validation, calibration,
+// test, diagnostics).
+type stoppable struct {
+	train.Dataset
+	stop *func() bool
+}
+
+// Yield implements train.Dataset.
+func (s stoppable) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) {
+	if f := *s.stop; f != nil && f() {
+		return nil, nil, nil, ErrInterrupted
+	}
+	return s.Dataset.Yield()
 }
 
 // LoadData loads cfg's data set and builds its splits.
@@ -79,7 +112,8 @@ func LoadData(cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	val, err := datasets.NewBatcher(trainSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed, Indices: split.Val})
+	evalBatch := EvalBatchSize(cfg)
+	val, err := datasets.NewBatcher(trainSet, datasets.BatcherConfig{BatchSize: evalBatch, Seed: seed, Indices: split.Val})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +128,7 @@ func LoadData(cfg Config) (*Data, error) {
 	var test *datasets.Batcher
 	testExamples := 0
 	if testSet != nil { // only "cifar10-partial" may come without its test set
-		if test, err = datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: cfg.BatchSize, Seed: seed}); err != nil {
+		if test, err = datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: evalBatch, Seed: seed}); err != nil {
 			return nil, err
 		}
 		if trainSet.H != testSet.H || trainSet.W != testSet.W || trainSet.C != testSet.C {
@@ -112,9 +146,9 @@ func LoadData(cfg Config) (*Data, error) {
 		ExampleShape: []int{trainSet.H, trainSet.W, trainSet.C}, TrainExamples: len(trainIdx), ValExamples: len(split.Val),
 		TestExamples: testExamples, Mean: trainSet.Norm.Mean, Std: trainSet.Norm.Std, NormSource: trainSet.Norm.Source,
 		Augment: pipe.String(), SplitSeed: split.Seed, ValFraction: split.Fraction, Stratified: split.Stratified,
-		ValIndicesHash: hex.EncodeToString(h.Sum(nil)), TrainLimit: cfg.TrainLimit,
+		ValIndicesHash: hex.EncodeToString(h.Sum(nil)), TrainLimit: cfg.TrainLimit, EvalBatch: evalBatch,
 	}
-	data := &Data{Info: info, Train: tr, Val: val,
+	data := &Data{Info: info,
 		SetEpoch: func(e int) {
 			_ = tr.Seek(e, 0)
 			if calib != nil {
@@ -131,11 +165,12 @@ func LoadData(cfg Config) (*Data, error) {
 				test.Close()
 			}
 		}}
+	data.Train, data.Val = stoppable{tr, &data.stop}, stoppable{val, &data.stop}
 	if test != nil {
-		data.Test = test
+		data.Test = stoppable{test, &data.stop}
 	}
 	if calib != nil {
-		data.Calib = calib
+		data.Calib = stoppable{calib, &data.stop}
 	}
 	return data, nil
 }

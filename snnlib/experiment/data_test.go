@@ -1,6 +1,9 @@
 package experiment
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -48,4 +51,29 @@ func TestCalibAugmentData(t *testing.T) {
 	data.SetEpoch(0)
 	cal0, _ := firstBatch(t, data.Calib)
 	assert.Equal(t, calImages, cal0, "reproducible per epoch")
+}
+
+// SplitOf gives exactly the indices a run trains and validates on: the same
+// counts and the same fingerprint of the validation indices, disjoint sets.
+func TestSplitOfMatchesRun(t *testing.T) {
+	cfg := Config{Dataset: "synthetic", Model: "cnn", Strategy: "nq", TrainLimit: 100, ValFraction: 0.2}.WithPreset()
+	split, err := SplitOf(cfg)
+	require.NoError(t, err)
+	data, err := LoadData(cfg)
+	require.NoError(t, err)
+	defer data.Close()
+	assert.Len(t, split.Train, data.Info.TrainExamples)
+	assert.Len(t, split.Val, data.Info.ValExamples)
+	h := sha256.New()
+	for _, i := range split.Val {
+		_ = binary.Write(h, binary.LittleEndian, int64(i))
+	}
+	assert.Equal(t, data.Info.ValIndicesHash, hex.EncodeToString(h.Sum(nil)))
+	seen := map[int]bool{}
+	for _, i := range split.Val {
+		seen[i] = true
+	}
+	for _, i := range split.Train {
+		assert.False(t, seen[i], "index %d in both splits", i)
+	}
 }

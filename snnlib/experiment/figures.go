@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 // and figures go to figuresDir/<run>/, and runs that differ only in strategy are
 // compared in figuresDir/compare-<dataset>-<model>-L<levels>/. It returns
 // the directories written. Nothing is recomputed: inputs are results.json
-// and diagnostics.json.
+// and diagnostics.json. A run that cannot be drawn does not stop the others:
+// its error is returned, joined with any other, after every other run is
+// written. A results folder without any run is an error.
 func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 	entries, err := os.ReadDir(resultsDir)
 	if err != nil {
@@ -20,6 +23,8 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 	}
 	groups := map[string][]string{}
 	var written []string
+	var errs []error
+	runs := 0
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -29,12 +34,15 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 		if os.IsNotExist(err) {
 			continue
 		}
+		runs++
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		out := filepath.Join(figuresDir, e.Name())
 		if err := writeReport(out, dir, res); err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
+			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
+			continue
 		}
 		written = append(written, out)
 		key := fmt.Sprintf("compare-%s-%s-L%d", res.Config.Dataset, res.Config.Model, res.Config.Levels)
@@ -50,14 +58,18 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 			continue
 		}
 		c, err := Compare(groups[k])
+		if err == nil {
+			out := filepath.Join(figuresDir, k)
+			if err = c.Write(out); err == nil {
+				written = append(written, out)
+			}
+		}
 		if err != nil {
-			return nil, err
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
 		}
-		out := filepath.Join(figuresDir, k)
-		if err := c.Write(out); err != nil {
-			return nil, err
-		}
-		written = append(written, out)
 	}
-	return written, nil
+	if runs == 0 {
+		return nil, fmt.Errorf("%s holds no run: expected one folder per run, each with a %s (as nqsnn run writes)", resultsDir, ResultsFile)
+	}
+	return written, errors.Join(errs...)
 }

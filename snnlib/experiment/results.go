@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -73,13 +74,14 @@ func (r *runner) finish(meta *Meta) (*Results, error) {
 		return &Results{Config: r.cfg, Data: r.data.Info, Version: Version(), Backend: r.be.Name(), BestEpoch: meta.Best, Epochs: meta.Epochs}, nil
 	}
 	start := time.Now()
-	res, sim, err := evaluate(r.be, r.data, r.nw, filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT, r.phase)
+	res, sim, err := r.evaluate(filepath.Join(r.dir, CheckpointFile), r.cfg.EvalT)
 	if err != nil {
-		return nil, err
+		return nil, r.interrupted(err)
 	}
+	fmt.Fprintf(r.log, "test: diagnostics at T = %v on the first test batch\n", diagnosticWindows(r.cfg))
 	diag, err := Diagnose(sim, r.data.Test, diagnosticWindows(r.cfg), r.cfg.Levels)
 	if err != nil {
-		return nil, fmt.Errorf("diagnostics: %w", err)
+		return nil, r.interrupted(fmt.Errorf("diagnostics: %w", err))
 	}
 	if err := writeJSON(filepath.Join(r.dir, DiagnosticsFile), diag); err != nil {
 		return nil, err
@@ -90,14 +92,24 @@ func (r *runner) finish(meta *Meta) (*Results, error) {
 	for _, e := range meta.Epochs {
 		res.Seconds += e.Seconds
 	}
-	if err := WriteResults(r.dir, res); err != nil {
-		return nil, err
-	}
+	// results.json last: it marks the run finished, so a failure before it
+	// leaves a run that --resume completes.
 	if err := WriteReport(r.dir, res); err != nil {
 		return nil, fmt.Errorf("writing report: %w", err)
 	}
+	if err := WriteResults(r.dir, res); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(r.log, "test: ANN %.2f%%, SNN %s (%s)\n", 100*res.TestANNAccuracy, formatCurve(res), elapsed(start))
 	return res, nil
+}
+
+// interrupted turns an error caused by Options.Stop into ErrInterrupted.
+func (r *runner) interrupted(err error) error {
+	if isInterrupt(err) {
+		return ErrInterrupted
+	}
+	return err
 }
 
 func formatCurve(res *Results) string {
@@ -148,7 +160,8 @@ func LoadResults(dir string) (*Results, error) {
 }
 
 // evaluate loads a checkpoint into a fresh context and measures it on the test split.
-func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, tList []int, phase func(string, int) Progress) (*Results, *snn.Simulator, error) {
+func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulator, error) {
+	be, data, nw, phase := r.be, r.data, r.nw, r.phase
 	c, err := checkpoint.Load(ckptPath)
 	if err != nil {
 		return nil, nil, err
@@ -169,10 +182,13 @@ func evaluate(be backends.Backend, data *Data, nw snn.Network, ckptPath string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	tr.Simulator().Stop = r.stopped
 	res := &Results{Config: meta.Config, Data: data.Info, Version: Version(), BestEpoch: meta.Best, T: tList, Synapses: syn}
 	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
 		res.BestValSNNAcc = meta.Epochs[meta.Best].ValSNNAcc
 	}
+	fmt.Fprintf(r.log, "test: the model of epoch %d on %d test examples (batches of %d): ANN, then the SNN for T = 1..%d\n",
+		meta.Best+1, data.Info.TestExamples, data.Info.EvalBatch, slices.Max(tList))
 	p := phase("test ANN", data.Info.TestExamples)
 	res.TestANNAccuracy, err = tr.EvalANN(data.Test, func(n int) { p.Update(n, "") })
 	p.Done()
@@ -315,9 +331,10 @@ func EvaluateCheckpoint(path string, tList []int, dataset, dataDir string, opt O
 	if r.nw, err = cfg.Network(r.data.Info.NumClasses); err != nil {
 		return nil, err
 	}
-	res, _, err := evaluate(r.be, r.data, r.nw, path, cfg.EvalT, r.phase)
+	r.data.stop = r.stopped
+	res, _, err := r.evaluate(path, cfg.EvalT)
 	if err != nil {
-		return nil, err
+		return nil, r.interrupted(err)
 	}
 	res.Backend = r.be.Name()
 	res.Epochs = meta.Epochs

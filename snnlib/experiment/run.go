@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,8 +50,8 @@ type Progress interface {
 
 // Options control how a run executes (not what it computes).
 type Options struct {
-	Resume   bool                                   // continue the run in the directory
-	Force    bool                                   // overwrite a finished run
+	Resume   bool                                   // continue the run in the directory (see Run)
+	Force    bool                                   // overwrite a finished or interrupted run
 	Backend  backends.Backend                       // nil: chosen from Config.Backend
 	Progress func(title string, total int) Progress // nil: no progress display
 	Log      io.Writer                              // nil: io.Discard
@@ -137,10 +138,22 @@ type runner struct {
 	data *Data
 	be   backends.Backend
 	nw   snn.Network
+	// unlock releases the run directory's lock (nil: not locked).
+	unlock func()
+	// resumeFrom is the state after the last complete epoch of a resumed
+	// run, with its metadata (nil: start from scratch).
+	resumeFrom *checkpoint.Checkpoint
+	resumeMeta *Meta
 }
 
 // Run trains, calibrates, converts and evaluates as cfg says and writes the
 // run directory dir. See the package documentation for its contents.
+//
+// The directory is locked while Run uses it. A finished or interrupted run
+// in it is only replaced with opt.Force, and a folder of other files is not
+// written into. With opt.Resume the run in dir continues with its saved
+// settings, changed by those of cfg.Given that a resume may change
+// (ResumableSettings); giving any other with a different value is an error.
 func Run(cfg Config, dir string, opt Options) (*Results, error) {
 	r := &runner{dir: dir, opt: opt, log: opt.Log}
 	if r.log == nil {
@@ -161,52 +174,68 @@ func (r *runner) close() {
 	if r.data != nil && r.data.Close != nil {
 		r.data.Close()
 	}
+	if r.unlock != nil {
+		r.unlock()
+	}
 }
 
-func (r *runner) prepare(cfg Config) error {
-	if _, err := os.Stat(filepath.Join(r.dir, ResultsFile)); err == nil && !r.opt.Force && !r.opt.Resume {
-		return fmt.Errorf("run directory %s already holds a finished run; use --force to overwrite it", r.dir)
+// prepare checks everything a run needs before it changes any file: the
+// settings, the directory (lock, and what it holds), the backend, the data
+// and the network. Only then are the outputs of an earlier run removed (with
+// Force) and config.json written.
+func (r *runner) prepare(cfg Config) (err error) {
+	if !r.opt.Resume {
+		cfg = cfg.WithPreset()
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	}
+	// A folder of other files is refused before the lock file is put in it;
+	// every other verdict waits for the lock, so that a run in progress is
+	// reported as such.
+	state, epochs, names, err := inspectDir(r.dir)
+	if err != nil {
+		return err
+	}
+	if state == dirForeign {
+		if err := checkDir(r.dir, state, epochs, names, r.opt); err != nil {
+			return err
+		}
+	}
+	created := missingDirs(r.dir)
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// Leave no empty folders behind a run that never started.
+			if r.unlock != nil {
+				r.unlock()
+				r.unlock = nil
+			}
+			for _, d := range created {
+				_ = os.Remove(d) // only if still empty
+			}
+		}
+	}()
+	if r.unlock, err = lockDir(r.dir); err != nil {
+		return err
+	}
+	if state, epochs, names, err = inspectDir(r.dir); err != nil {
+		return err
+	}
+	if err := checkDir(r.dir, state, epochs, names, r.opt); err != nil {
+		return err
 	}
 	if r.opt.Resume {
-		saved, err := LoadConfig(filepath.Join(r.dir, ConfigFile))
-		if err != nil {
-			return fmt.Errorf("cannot resume %s: %w", r.dir, err)
+		if cfg, err = r.resumeConfig(cfg, state); err != nil {
+			return err
 		}
-		cfg = saved
-		if cfg.Noise == "" {
-			// Saved before the noise sampler was a setting: such runs drew
-			// exact Gaussian noise, and a resumed run must go on doing so.
-			cfg.Noise = string(nq.Gaussian)
-		}
-		if cfg.WeightInit == "" {
-			// Saved before the initialisation was a setting: such runs
-			// started He-normal (recorded for the outputs; a resumed run
-			// loads its weights).
-			cfg.WeightInit = string(model.InitHe)
-		}
-	} else {
-		cfg = cfg.WithPreset()
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	r.cfg = cfg
-	if err := os.MkdirAll(r.dir, 0o755); err != nil {
-		return err
-	}
-	if !r.opt.Resume {
-		// A fresh run: clear outputs of an earlier one (only with --force, checked above).
-		for _, f := range []string{ResultsFile, MetricsFile, ResumeFile, CheckpointFile, ReportFile} {
-			_ = os.Remove(filepath.Join(r.dir, f))
-		}
-	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(r.dir, ConfigFile), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
 	r.be = r.opt.Backend
 	if r.be == nil {
 		var desc string
@@ -216,6 +245,9 @@ func (r *runner) prepare(cfg Config) error {
 		}
 		fmt.Fprintln(r.log, "backend:", desc)
 	}
+	if err := checkDevices(r.be, cfg.Devices); err != nil {
+		return err
+	}
 	if cfg.Devices > 1 {
 		fmt.Fprintf(r.log, "training data-parallel over %d of the backend's %d devices\n", cfg.Devices, r.be.NumDevices())
 	}
@@ -223,10 +255,85 @@ func (r *runner) prepare(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	r.data.stop = r.stopped
 	fmt.Fprintf(r.log, "data: %s — %d train, %d validation, %d test examples, %d classes\n", r.data.Info.Name,
 		r.data.Info.TrainExamples, r.data.Info.ValExamples, r.data.Info.TestExamples, r.data.Info.NumClasses)
-	r.nw, err = cfg.Network(r.data.Info.NumClasses)
-	return err
+	if r.nw, err = cfg.Network(r.data.Info.NumClasses); err != nil {
+		return err
+	}
+	if !r.opt.Resume {
+		// A fresh run: clear the outputs of an earlier one (with --force, or
+		// one that never completed an epoch; checked above).
+		for _, f := range outputs {
+			_ = os.Remove(filepath.Join(r.dir, f))
+		}
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(r.dir, ConfigFile), append(b, '\n'), 0o644)
+}
+
+// missingDirs lists dir and those of its parents that do not exist yet,
+// innermost first: what MkdirAll(dir) would create.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
+}
+
+// resumeConfig returns the saved config of the run in r.dir with the
+// changes req.Given asks for, and loads the state to resume from.
+func (r *runner) resumeConfig(req Config, state dirState) (Config, error) {
+	saved, err := LoadConfig(filepath.Join(r.dir, ConfigFile))
+	if err != nil {
+		return saved, fmt.Errorf("cannot resume %s: %w", r.dir, err)
+	}
+	if saved.Noise == "" {
+		// Saved before the noise sampler was a setting: such runs drew
+		// exact Gaussian noise, and a resumed run must go on doing so.
+		saved.Noise = string(nq.Gaussian)
+	}
+	if saved.WeightInit == "" {
+		// Saved before the initialisation was a setting: such runs started
+		// He-normal (recorded for the outputs; a resumed run loads its weights).
+		saved.WeightInit = string(model.InitHe)
+	}
+	done := 0
+	c, err := checkpoint.Load(filepath.Join(r.dir, ResumeFile))
+	switch {
+	case err == nil:
+		meta := &Meta{}
+		if err := c.DecodeMeta(meta); err != nil {
+			return saved, fmt.Errorf("cannot resume %s: %w", r.dir, err)
+		}
+		r.resumeFrom, r.resumeMeta, done = c, meta, len(meta.Epochs)
+	case !errors.Is(err, os.ErrNotExist):
+		return saved, fmt.Errorf("cannot resume %s: %w", r.dir, err)
+	}
+	cfg, applied, err := resumeWith(saved, req, done)
+	if err != nil {
+		return saved, err
+	}
+	if state == dirFinished && len(applied) == 0 && !r.opt.Force {
+		return saved, fmt.Errorf("run directory %s holds a finished run: nothing to resume (nqsnn eval -t LIST %s re-simulates it; --resume with a larger -epochs trains on)",
+			r.dir, filepath.Join(r.dir, CheckpointFile))
+	}
+	for _, a := range applied {
+		fmt.Fprintf(r.log, "resume: applied %s\n", a)
+	}
+	if state == dirFinished && len(applied) > 0 {
+		fmt.Fprintf(r.log, "resume: the finished results in %s are replaced when this run ends\n", r.dir)
+	}
+	return cfg, nil
 }
 
 func (r *runner) phase(title string, total int) Progress {
@@ -257,20 +364,13 @@ func (r *runner) stopped() bool {
 func (r *runner) trainAll() (*Meta, error) {
 	ctx := context.New()
 	meta := &Meta{Config: r.cfg, Data: r.data.Info, Best: -1, Version: Version()}
-	if r.opt.Resume {
-		c, err := checkpoint.Load(filepath.Join(r.dir, ResumeFile))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if r.resumeFrom != nil {
+		meta = r.resumeMeta
+		meta.Config = r.cfg // with the changes the resume applied
+		if err := r.resumeFrom.Restore(ctx); err != nil {
 			return nil, err
 		}
-		if err == nil {
-			if err := c.DecodeMeta(meta); err != nil {
-				return nil, err
-			}
-			if err := c.Restore(ctx); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(r.log, "resuming after epoch %d of %d\n", len(meta.Epochs), r.cfg.Epochs)
-		}
+		fmt.Fprintf(r.log, "resuming after epoch %d of %d\n", len(meta.Epochs), r.cfg.Epochs)
 	}
 	if len(meta.Epochs) == 0 {
 		if err := ctx.SetRNGStateFromSeed(r.cfg.Seed); err != nil {
@@ -309,6 +409,7 @@ func (r *runner) trainAll() (*Meta, error) {
 		r.data.SetEpoch(epoch)
 		p := r.phase(fmt.Sprintf("epoch %d/%d", epoch+1, r.cfg.Epochs), r.data.Info.TrainExamples)
 		tr.Stop = r.stopped
+		tr.Simulator().Stop = r.stopped // calibration and validation windows
 		if r.data.Calib != nil {
 			tr.Calibration = r.data.Calib
 		}
@@ -320,13 +421,15 @@ func (r *runner) trainAll() (*Meta, error) {
 			}
 		})
 		p.Done()
+		if err == nil {
+			err = checkEpoch(rec)
+		}
 		if err != nil {
-			if errors.Is(err, fit.ErrStopped) {
+			if isInterrupt(err) {
 				return nil, ErrInterrupted
 			}
-			if errors.Is(err, fit.ErrNaN) {
-				return nil, fmt.Errorf("%w\nthe last good state is kept in %s (epoch %d); lower --lr or check the data",
-					err, filepath.Join(r.dir, ResumeFile), len(meta.Epochs))
+			if errors.Is(err, fit.ErrNaN) || errors.Is(err, ErrDiverged) {
+				return nil, r.diverged(err, len(meta.Epochs))
 			}
 			return nil, err
 		}
@@ -353,6 +456,56 @@ func (r *runner) trainAll() (*Meta, error) {
 		}
 	}
 	return meta, nil
+}
+
+// ErrDiverged is returned (wrapped) when training stops giving usable
+// numbers: a loss, accuracy, λ, μ or σ that is NaN or infinite, or a λ that
+// is not positive. The run directory keeps the last good epoch.
+var ErrDiverged = errors.New("training diverged")
+
+// checkEpoch refuses an epoch whose numbers cannot be used: nothing of it
+// must be saved (JSON cannot even encode NaN), and its state is garbage.
+func checkEpoch(e *fit.Epoch) error {
+	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
+	for _, m := range []struct {
+		name string
+		x    float64
+	}{{"loss", e.Loss}, {"training accuracy", e.TrainAcc}, {"validation ANN accuracy", e.ValANNAcc}, {"validation SNN accuracy", e.ValSNNAcc}} {
+		if bad(m.x) {
+			return fmt.Errorf("%w: epoch %d: %s is %g", ErrDiverged, e.Epoch+1, m.name, m.x)
+		}
+	}
+	for _, s := range []struct {
+		name     string
+		v        []float64
+		positive bool
+	}{{"λ", e.Lambda, true}, {"μ", e.Mu, false}, {"σ", e.Sigma, false}} {
+		for i, x := range s.v {
+			if bad(x) || (s.positive && x <= 0) {
+				return fmt.Errorf("%w: epoch %d: %s of activation layer %d is %g; λ per layer: %v", ErrDiverged, e.Epoch+1, s.name, i, x, e.Lambda)
+			}
+		}
+	}
+	return nil
+}
+
+// diverged is the message of a run whose training diverged: what is kept
+// and what to do.
+func (r *runner) diverged(err error, good int) error {
+	if !errors.Is(err, ErrDiverged) {
+		err = fmt.Errorf("%w: %w", ErrDiverged, err)
+	}
+	if good == 0 {
+		return fmt.Errorf("%w\nno epoch was complete, so no trained state is kept; start again with a lower -lr or check the data", err)
+	}
+	return fmt.Errorf("%w\nthe last good state is kept in %s (epoch %d; %s holds its history); start again with a lower -lr (--force replaces this run) or check the data",
+		err, filepath.Join(r.dir, ResumeFile), good, MetricsFile)
+}
+
+// isInterrupt reports whether err is a stop asked for through Options.Stop,
+// in whichever phase it struck.
+func isInterrupt(err error) bool {
+	return errors.Is(err, ErrInterrupted) || errors.Is(err, fit.ErrStopped) || errors.Is(err, snn.ErrStopped)
 }
 
 func (r *runner) writeMetrics(epochs []fit.Epoch) error {

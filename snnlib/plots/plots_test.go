@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
 )
@@ -269,4 +270,32 @@ func TestSpikeRasterCountsSpikes(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Render(empty, Size{100, 100}, "png")
 	assert.NoError(t, err, "a raster without spikes still renders")
+}
+
+// A run evaluated at one T only (nqsnn run -t 1) has a single point on the
+// log T axis; it must render, not panic in gonum's log scale.
+func TestAccuracyVsTSingleT(t *testing.T) {
+	for _, ts := range [][]int{{1}, {4}} {
+		p, err := AccuracyVsT([]Run{{Name: "one", T: ts, Accuracy: []float64{0.4}, ANNAccuracy: 0.9}}, true)
+		require.NoError(t, err)
+		data, err := Render(p, Size{Width: 300, Height: 200}, "png")
+		require.NoError(t, err, "T=%v", ts)
+		img, _, err := image.Decode(bytes.NewReader(data))
+		require.NoError(t, err)
+		assert.Greater(t, inked(img), 0.01, "T=%v: figure looks blank", ts)
+		assert.Less(t, p.X.Min, float64(ts[0]))
+		assert.Greater(t, p.X.Max, float64(ts[0]))
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Draw(draw.Canvas) { panic("Values must be greater than 0 for a log scale") }
+
+// A figure that makes the plotting library panic fails Render with an error.
+func TestRenderTurnsPanicIntoError(t *testing.T) {
+	_, err := Render(panicky{}, Size{Width: 100, Height: 100}, "png")
+	assert.EqualError(t, err, "plots: drawing the figure failed: Values must be greater than 0 for a log scale")
+	err = Save(panicky{}, Size{Width: 100, Height: 100}, filepath.Join(t.TempDir(), "x.png"))
+	assert.ErrorContains(t, err, "drawing the figure failed")
 }

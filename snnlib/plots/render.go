@@ -73,12 +73,27 @@ func Render(d Drawer, size Size, format string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("plots: unsupported format %q (want one of %s)", format, strings.Join(Formats, ", "))
 	}
-	d.Draw(draw.New(c))
+	if err := drawSafely(d, draw.New(c)); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("plots: encoding %s: %w", format, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// drawSafely draws d on c and turns a panic of the plotting library (gonum
+// reports some impossible axis ranges by panicking) into an error, so a bad
+// figure fails its caller instead of killing the program.
+func drawSafely(d Drawer, c draw.Canvas) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plots: drawing the figure failed: %v", r)
+		}
+	}()
+	d.Draw(c)
+	return nil
 }
 
 // Save renders d at size into path, in the format named by its extension

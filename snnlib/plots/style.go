@@ -97,9 +97,14 @@ func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 func padRanges(p *plot.Plot) {
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 		if _, isLog := ax.Scale.(plot.LogScale); isLog {
-			if ax.Min > 0 && ax.Max > ax.Min {
+			switch {
+			case ax.Min > 0 && ax.Max > ax.Min:
 				f := math.Pow(ax.Max/ax.Min, 0.04)
 				ax.Min, ax.Max = ax.Min/f, ax.Max*f
+			case ax.Min > 0 && ax.Max == ax.Min:
+				// One value (e.g. T = 1 alone): gonum would widen the empty
+				// range by ±1, to 0, which a log axis cannot show.
+				ax.Min, ax.Max = ax.Min/2, ax.Max*2
 			}
 			continue
 		}

@@ -32,7 +32,14 @@ type Simulator struct {
 	gaps  map[int]*context.Exec // calibration graphs by window T
 	// onStep, when set, sees the state after every step (recording mode).
 	onStep func(t int, w *Window) error
+	// Stop, if set, is polled before every time step of RunBatch (so also of
+	// Evaluate, Calibrate and Probe); when it returns true the simulation
+	// ends with ErrStopped. A window of many steps can thus be interrupted.
+	Stop func() bool
 }
+
+// ErrStopped is returned when Simulator.Stop asked to stop.
+var ErrStopped = errors.New("snn: simulation stopped")
 
 // NewSimulator converts nw (whose variables live in ctx under ModelScope) to
 // spiking neurons. Nothing is compiled until the first batch.
@@ -195,6 +202,10 @@ func (s *Simulator) RunBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	}
 	res := &BatchResult{Size: b, Correct: make([]int, T), Spikes: make([][]float64, T)}
 	for t := 0; t < T; t++ {
+		if s.Stop != nil && s.Stop() {
+			freeAll(state)
+			return nil, ErrStopped
+		}
 		args := append([]any{images, labels}, anySlice(state)...)
 		out, err := s.step.Exec(args...)
 		freeAll(state)
