@@ -7,7 +7,7 @@ validation ANN and SNN accuracy (%) and training loss of each side as
 mean ± sample standard deviation over seeds (n seeds in brackets), whether
 nqsnn's mean lies within the PyTorch side's mean ± 2 standard deviations
 (a difference larger than that is flagged), and the range of λ and σ over
-sites at the last epoch. Standard library only.
+sites at the last epoch both sides reached. Standard library only.
 """
 import glob
 import json
@@ -57,12 +57,12 @@ def verdict(ours, ref):
     return "ok" if abs(ours[0] - ref[0]) <= width else f"**{100 * (ours[0] - ref[0]):+.1f}**"
 
 
-def span(side_runs, key):
+def span(side_runs, key, epoch):
     lo, hi = [], []
     for recs in side_runs.values():
-        if recs and recs[-1].get(key):
-            lo.append(min(recs[-1][key]))
-            hi.append(max(recs[-1][key]))
+        if len(recs) > epoch and recs[epoch].get(key):
+            lo.append(min(recs[epoch][key]))
+            hi.append(max(recs[epoch][key]))
     return f"{min(lo):.2f}–{max(hi):.2f}" if lo else "–"
 
 
@@ -85,9 +85,12 @@ def main():
             rl, ol = column(ref, e, "loss"), column(ours, e, "loss")
             print(f"| {e} | {fmt(ra)} | {fmt(oa)} | {verdict(oa, ra)} | {fmt(rs)} | {fmt(os_)} | {verdict(os_, rs)} "
                   f"| {fmt(rl, 1, 3)} | {fmt(ol, 1, 3)} |")
-        print(f"\nλ at the last epoch (range over sites and seeds): port {span(ref, 'lambda')}, nqsnn {span(ours, 'lambda')}")
+        # The last epoch both sides reached in every run.
+        last = min(len(r) for s in sides.values() for r in s.values()) - 1
+        print(f"\nλ after epoch {last} (range over sites and seeds): port {span(ref, 'lambda', last)}, "
+              f"nqsnn {span(ours, 'lambda', last)}")
         if strategy == "nq":
-            print(f"σ at the last epoch: port {span(ref, 'sigma')}, nqsnn {span(ours, 'sigma')}")
+            print(f"σ after epoch {last}: port {span(ref, 'sigma', last)}, nqsnn {span(ours, 'sigma', last)}")
         print()
 
 
