@@ -153,8 +153,14 @@ func TestDataParallelNQEpoch(t *testing.T) {
 	}
 	require.Len(t, last.Sigma, 3)
 	for _, s := range last.Sigma {
-		assert.Greater(t, s, 0.0)
+		assert.GreaterOrEqual(t, s, 0.0, "σ per site: %v", last.Sigma)
 	}
+	// The first site sees the constant analog image, and with T_n = L an IF
+	// neuron equals QCFS exactly, so its gap vanishes (up to float rounding at
+	// the quantisation steps); later sites see spikes and have a gap.
+	assert.Less(t, last.Sigma[0], 0.01, "σ per site: %v", last.Sigma)
+	assert.Greater(t, last.Sigma[1], 0.0, "σ per site: %v", last.Sigma)
+	assert.Greater(t, last.Sigma[2], 0.0, "σ per site: %v", last.Sigma)
 	assert.Greater(t, last.ValANNAcc, 0.8)
 }
 
