@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 )
@@ -25,6 +26,7 @@ func (t *tList) Set(s string) error {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
 	fs := newFlags("run", "run [flags]", stderr)
 	cfg := experiment.DefaultConfig()
 	fs.StringVar(&cfg.Dataset, "dataset", cfg.Dataset, "data set: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic")
@@ -59,6 +61,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "overwrite a finished run in the run directory")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	stopAfter := fs.Int("stop-after", 0, "stop as if interrupted once this many epochs are complete (to test --resume)")
+	budget := fs.Duration("time-budget", 0, "stop as if interrupted before an epoch that would not end within this time of the start, e.g. 9m (0: no limit; resume with --resume)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +80,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-L%d", cfg.Dataset, cfg.Model, cfg.Strategy, cfg.Levels))
 	}
 	opt := experiment.Options{Resume: *resume != "", Force: *force, Log: stdout, Stop: interrupts(stderr), StopAfterEpoch: *stopAfter}
+	if *budget > 0 {
+		opt.Deadline = start.Add(*budget)
+	}
 	if !*quiet {
 		opt.Progress = progress
 	}

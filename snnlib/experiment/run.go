@@ -60,6 +60,11 @@ type Options struct {
 	// StopAfterEpoch > 0 interrupts the run once that many epochs are complete,
 	// exactly as Stop would (used to test resuming).
 	StopAfterEpoch int
+	// Deadline, if set, interrupts the run (as Stop would) before an epoch that
+	// is not expected to end by then: the estimate is the wall time of the
+	// last epoch this process completed, or, before the first, the recorded
+	// time of the run's last epoch (none for a fresh run).
+	Deadline time.Time
 }
 
 // Meta is the metadata stored in every checkpoint of a run.
@@ -277,10 +282,19 @@ func (r *runner) trainAll() (*Meta, error) {
 	if err := r.writeMetrics(meta.Epochs); err != nil {
 		return nil, err
 	}
+	var estimate time.Duration // wall time of the next epoch, for Options.Deadline
+	if n := len(meta.Epochs); n > 0 {
+		estimate = time.Duration(meta.Epochs[n-1].Seconds * float64(time.Second))
+	}
 	for epoch := len(meta.Epochs); epoch < r.cfg.Epochs; epoch++ {
 		if r.stopped() {
 			return nil, ErrInterrupted
 		}
+		if !r.opt.Deadline.IsZero() && time.Now().Add(estimate).After(r.opt.Deadline) {
+			return nil, fmt.Errorf("%w: the time budget leaves no room for epoch %d (the last took %s)",
+				ErrInterrupted, epoch+1, estimate.Round(100*time.Millisecond))
+		}
+		epochStart := time.Now()
 		r.data.SetEpoch(epoch)
 		p := r.phase(fmt.Sprintf("epoch %d/%d", epoch+1, r.cfg.Epochs), r.data.Info.TrainExamples)
 		tr.Stop = r.stopped
@@ -320,6 +334,7 @@ func (r *runner) trainAll() (*Meta, error) {
 		if r.opt.AfterEpoch != nil {
 			r.opt.AfterEpoch(rec)
 		}
+		estimate = time.Since(epochStart)
 		if r.opt.StopAfterEpoch > 0 && epoch+1 >= r.opt.StopAfterEpoch && epoch+1 < r.cfg.Epochs {
 			return nil, ErrInterrupted
 		}
