@@ -10,11 +10,14 @@ import (
 
 // compareKey names the comparison a run directory belongs to: its name without
 // the strategy ("cifar10-resnet20-nq-L4-paper-s2024" → "compare-cifar10-resnet20-L4-paper-s2024"),
-// so runs of one schedule are compared with each other only; names without the
-// strategy fall back to data set, model and L.
+// or ending in it ("tiny-nq" → "compare-tiny"), so runs of one schedule are
+// compared with each other only; other names fall back to data set, model and L.
 func compareKey(name string, c Config) string {
 	if i := strings.Index(name, "-"+c.Strategy+"-"); i > 0 {
 		return "compare-" + name[:i] + name[i+len(c.Strategy)+1:]
+	}
+	if base, ok := strings.CutSuffix(name, "-"+c.Strategy); ok && base != "" {
+		return "compare-" + base
 	}
 	return fmt.Sprintf("compare-%s-%s-L%d", c.Dataset, c.Model, c.Levels)
 }

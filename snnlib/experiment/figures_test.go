@@ -9,6 +9,7 @@ func TestCompareKey(t *testing.T) {
 		{"cifar10-resnet20-nq-L4", "nq", "compare-cifar10-resnet20-L4"},
 		{"mnist-cnn-relu-L4", "relu", "compare-mnist-cnn-L4"},
 		{"cifar10-resnet20-qcfs-L4-paper-s2024", "qcfs", "compare-cifar10-resnet20-L4-paper-s2024"},
+		{"tiny-nq", "nq", "compare-tiny"},
 		{"my-run", "nq", "compare-cifar10-resnet20-L4"},
 	} {
 		cfg := Config{Dataset: "cifar10", Model: "resnet20", Strategy: c.strategy, Levels: 4}
