@@ -21,7 +21,7 @@
 # CAMPAIGN_PLAN (default results/campaign/plan.tsv), CAMPAIGN_RUNS (runs per step, 2),
 # CAMPAIGN_PARALLEL (1: side by side; 0: one after the other), CAMPAIGN_EVAL_RESERVE (seconds kept
 # for the final test evaluation, 120), CAMPAIGN_RESERVE_MIB (prepare: room left in every call
-# for the state committed later, 10), CIFAR10_DIR (prepare: the official cifar-10-batches-bin).
+# for files committed after prepare, 2), CIFAR10_DIR (prepare: the official cifar-10-batches-bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 plan=${CAMPAIGN_PLAN:-results/campaign/plan.tsv}
@@ -59,9 +59,12 @@ cmd_prepare() {
   CGO_ENABLED=1 GOFLAGS=-buildvcs=true go build -trimpath -ldflags="-s -w" -o "$gpu/build/nqsnn" ./cmd/nqsnn 2>/dev/null ||
     CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o "$gpu/build/nqsnn" ./cmd/nqsnn
   local version glibc
-  version=$("$gpu/build/nqsnn" version)
+  # The code version recorded with every device call. (Go stamps binaries only in a checkout
+  # whose .git is a folder, not in a git worktree; the binary then reports "devel" there.)
+  version=$(git rev-parse --short=12 HEAD)
+  [[ -z $(git status --porcelain --untracked-files=no) ]] || version+=-dirty
   glibc=$(objdump -T "$gpu/build/nqsnn" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1 || true)
-  say "binary: version $version, $(mib "$(stat -c %s "$gpu/build/nqsnn")") MiB, needs ${glibc:-glibc}"
+  say "binary: code $version (it reports: $("$gpu/build/nqsnn" version)), $(mib "$(stat -c %s "$gpu/build/nqsnn")") MiB, needs ${glibc:-glibc}"
   xz -9e -T1 -c "$gpu/build/nqsnn" > "$gpu/payload/nqsnn.xz"
   # CIFAR-10 batches, compressed once and cached by their checksum.
   local jobs=() sum name
@@ -97,10 +100,10 @@ EOF
   packed=$(du -cb "$gpu"/cache/cifar-v1-*.xz | tail -1 | cut -f1)
   local tree reserve cap
   tree=$(tree_bytes)
-  reserve=$(( ${CAMPAIGN_RESERVE_MIB:-10} << 20 ))
+  reserve=$(( ${CAMPAIGN_RESERVE_MIB:-2} << 20 ))
   cap=$((limit - tree - reserve - (512 << 10)))
   say "CIFAR-10: $(mib "$raw") MiB → $(mib "$packed") MiB ($(awk -v a="$packed" -v b="$raw" 'BEGIN { printf "%.1f", 100 * a / b }') %); binary $(mib "$(stat -c %s "$gpu/payload/nqsnn.xz")") MiB packed"
-  say "the working tree carries $(mib "$tree") MiB to every call; ${CAMPAIGN_RESERVE_MIB:-10} MiB kept for campaign state committed later; upload folders of ≤ $(mib "$cap") MiB"
+  say "the working tree carries $(mib "$tree") MiB to every call; ${CAMPAIGN_RESERVE_MIB:-2} MiB kept for campaign state committed later; upload folders of ≤ $(mib "$cap") MiB"
   py uploads --payload "$gpu/payload/payload.json" --out "$gpu" --capacity "$cap" --version "$version" |
     while IFS=$'\t' read -r folder size names; do echo "  $gpu/$folder: $(mib "$size") MiB ($names)"; done
   rm -rf "$gpu/payload"
@@ -134,7 +137,7 @@ cmd_check() {
   done
   local built
   built=$(cat "$gpu/version" 2>/dev/null || echo "?")
-  [[ $built == "$(git rev-parse HEAD 2>/dev/null)"* ]] || say "note: the packed binary is $built, HEAD is $(git rev-parse --short HEAD)"
+  [[ $built == "$(git rev-parse --short=12 HEAD)" ]] || say "note: the packed binary is $built, HEAD is $(git rev-parse --short=12 HEAD)"
   return $bad
 }
 
@@ -159,7 +162,7 @@ cmd_step() {
     *) say "taking in the uploads failed (exit $rc)" | tee -a "$log"; exit "$rc" ;;
   esac
   local bin=$store/bin/nqsnn version device
-  version=$("$bin" version)
+  version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$store/manifest.json")
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
   [[ -n $device ]] || device="$(nproc) CPU cores, no GPU"
   local runs=()
@@ -261,7 +264,7 @@ cmd_finish() {
   t0=$(date +%s)
   NQSNN_BACKEND=${BACKEND:-auto} "$bin" run "${args[@]}" -quiet 2>&1 | tee "$store/runs/$run.log" || rc=${PIPESTATUS[0]}
   py pack-run --plan "$plan" --store "$store" --run "$run" --out "$store/out" --log "$store/runs/$run.log" \
-    --wall $(($(date +%s) - t0)) --rc "$rc" --device "here: $(nproc) CPU cores" --version "$("$bin" version)"
+    --wall $(($(date +%s) - t0)) --rc "$rc" --device "here: $(nproc) CPU cores" --version "$(git rev-parse --short=12 HEAD)"
   cmd_collect "$store/out"
 }
 
