@@ -165,42 +165,56 @@ cmd_step() {
   version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$store/manifest.json")
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
   [[ -n $device ]] || device="$(nproc) CPU cores, no GPU"
-  local runs=()
-  mapfile -t runs < <(py next-runs --plan "$plan" --store "$store" --max "${CAMPAIGN_RUNS:-2}")
-  if ((${#runs[@]} == 0)); then
+  local queue=() slots=${CAMPAIGN_RUNS:-2}
+  mapfile -t queue < <(py next-runs --plan "$plan" --store "$store" --max 99)
+  if ((${#queue[@]} == 0)); then
     say "every run of the plan meant for lent machines is finished (collect them if not yet done)" | tee -a "$log"
     py status --plan "$plan" --store "$store" --quiet-new | tee -a "$log"
-    pack_all "$store" "$out" "$version" "$device" 0 0
     exit 0
   fi
   export NQSNN_DATA_DIR=$store NQSNN_BACKEND=$backend GOPJRT_CUDA_CHECKS=0 TF_FORCE_GPU_ALLOW_GROWTH=true
-  local margin=${CAMPAIGN_MARGIN:-25} grace=15 parallel=${CAMPAIGN_PARALLEL:-1}
-  local left=$((budget - ($(date +%s) - t0) - margin))
-  say "training ${runs[*]} on $device ($backend, $version), $((left)) s $([[ $parallel == 1 ]] && echo side by side || echo one after the other)" | tee -a "$log"
-  local run pids=() i=0 share
-  for run in "${runs[@]}"; do
-    if [[ $parallel == 1 ]]; then
-      share=$left
-    else
-      share=$(((budget - ($(date +%s) - t0) - margin) / (${#runs[@]} - i)))
-    fi
-    start_run "$run" "$share" "$store" "$bin" &
-    pids+=($!)
-    [[ $parallel == 1 ]] || wait "$!" || true
-    i=$((i + 1))
-  done
-  for p in "${pids[@]}"; do wait "$p" || true; done
+  local margin=${CAMPAIGN_MARGIN:-25} grace=15 parallel=${CAMPAIGN_PARALLEL:-1} min_start=${CAMPAIGN_MIN_START:-180}
+  secs_left() { echo $((budget - ($(date +%s) - t0) - margin)); }
+  local runs=() run running=0 share n
+  if [[ $parallel == 1 ]]; then
+    # Up to $slots runs side by side; when one ends early (finished), the next run of the plan
+    # takes its place if enough of the call is left.
+    say "training on $device ($backend, code $version), $(secs_left) s, up to $slots runs side by side" | tee -a "$log"
+    while ((${#queue[@]} > 0 || running > 0)); do
+      if ((${#queue[@]} > 0 && running < slots)) && { ((${#runs[@]} < slots)) || (($(secs_left) > min_start)); }; then
+        run=${queue[0]} queue=("${queue[@]:1}")
+        runs+=("$run")
+        say "$run: starting with $(secs_left) s left" | tee -a "$log"
+        start_run "$run" "$(secs_left)" "$store" "$bin" &
+        running=$((running + 1))
+        continue
+      fi
+      ((running > 0)) || break
+      wait -n || true
+      running=$((running - 1))
+    done
+  else
+    runs=("${queue[@]:0:slots}")
+    say "training ${runs[*]} on $device ($backend, code $version), $(secs_left) s, one after the other" | tee -a "$log"
+    n=${#runs[@]}
+    for run in "${runs[@]}"; do
+      share=$(($(secs_left) / n))
+      n=$((n - 1))
+      start_run "$run" "$share" "$store" "$bin" || true
+    done
+  fi
   pack_all "$store" "$out" "$version" "$device" "$(( $(date +%s) - t0 ))" "$parallel" "${runs[@]}"
   echo | tee -a "$log"
   py status --plan "$plan" --store "$store" | tee -a "$log"
-  local r
+  local r failed=0
   for r in "${runs[@]}"; do
     rc=$(cat "$store/runs/$r.rc" 2>/dev/null || echo "?")
     case $rc in
       0 | 130 | 124) ;;
-      *) say "$r failed (exit $rc); the end of its log:" | tee -a "$log"; tail -20 "$store/runs/$r.log" | tee -a "$log" ;;
+      *) failed=1; say "$r failed (exit $rc); the end of its log:" | tee -a "$log"; tail -20 "$store/runs/$r.log" | tee -a "$log" ;;
     esac
   done
+  return $failed
 }
 
 # start_run RUN SECONDS STORE BIN: trains (or resumes, or evaluates) RUN for at most SECONDS.
@@ -210,6 +224,11 @@ start_run() {
   read -ra args <<< "$line"
   ((${#args[@]} >= 2)) || { echo 1 > "$store/runs/$run.rc"; return 1; }
   hard=$((secs - grace))
+  if ((hard < 10)); then
+    echo "no time left in this call" > "$store/runs/$run.log"
+    echo 0 > "$store/runs/$run.rc"
+    return 0
+  fi
   tb=$(py budget --plan "$plan" --store "$store" --run "$run" --hard "$hard" --eval-reserve "${CAMPAIGN_EVAL_RESERVE:-120}")
   local rc=0
   timeout -s TERM -k "$grace" "$hard" "$bin" run "${args[@]}" -quiet -time-budget "${tb}s" > "$store/runs/$run.log" 2>&1 || rc=$?

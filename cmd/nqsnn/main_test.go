@@ -171,7 +171,7 @@ func TestTimeBudget(t *testing.T) {
 	require.Equal(t, 130, code, out)
 	out, code = nqsnn(t, "run", "-resume", part, "-quiet", "-time-budget", "1ns")
 	require.Equal(t, 130, code, out)
-	assert.Contains(t, out, "the time budget leaves no room for epoch 2 (the last took")
+	assert.Contains(t, out, "the time budget leaves no room for epoch 2 (one takes about")
 	assert.Contains(t, out, "resume with: nqsnn run --resume "+part)
 	out, code = nqsnn(t, "run", "-resume", part, "-quiet", "-time-budget", "1h")
 	require.Equal(t, 0, code, out)

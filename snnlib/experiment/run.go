@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,9 +62,9 @@ type Options struct {
 	// exactly as Stop would (used to test resuming).
 	StopAfterEpoch int
 	// Deadline, if set, interrupts the run (as Stop would) before an epoch that
-	// is not expected to end by then: the estimate is the wall time of the
-	// last epoch this process completed, or, before the first, the recorded
-	// time of the run's last epoch (none for a fresh run).
+	// is not expected to end by then: the estimate is the shortest of the last
+	// three epochs (their wall time in this process, their recorded time before
+	// it; a process's first epoch includes compiling), none for a fresh run.
 	Deadline time.Time
 }
 
@@ -282,17 +283,23 @@ func (r *runner) trainAll() (*Meta, error) {
 	if err := r.writeMetrics(meta.Epochs); err != nil {
 		return nil, err
 	}
-	var estimate time.Duration // wall time of the next epoch, for Options.Deadline
-	if n := len(meta.Epochs); n > 0 {
-		estimate = time.Duration(meta.Epochs[n-1].Seconds * float64(time.Second))
+	var recent []time.Duration // the last epochs' durations, for Options.Deadline
+	for _, e := range meta.Epochs[max(0, len(meta.Epochs)-3):] {
+		recent = append(recent, time.Duration(e.Seconds*float64(time.Second)))
 	}
 	for epoch := len(meta.Epochs); epoch < r.cfg.Epochs; epoch++ {
 		if r.stopped() {
 			return nil, ErrInterrupted
 		}
-		if !r.opt.Deadline.IsZero() && time.Now().Add(estimate).After(r.opt.Deadline) {
-			return nil, fmt.Errorf("%w: the time budget leaves no room for epoch %d (the last took %s)",
-				ErrInterrupted, epoch+1, estimate.Round(100*time.Millisecond))
+		if !r.opt.Deadline.IsZero() {
+			var estimate time.Duration
+			if len(recent) > 0 {
+				estimate = slices.Min(recent[max(0, len(recent)-3):])
+			}
+			if time.Now().Add(estimate).After(r.opt.Deadline) {
+				return nil, fmt.Errorf("%w: the time budget leaves no room for epoch %d (one takes about %s)",
+					ErrInterrupted, epoch+1, estimate.Round(100*time.Millisecond))
+			}
 		}
 		epochStart := time.Now()
 		r.data.SetEpoch(epoch)
@@ -334,7 +341,7 @@ func (r *runner) trainAll() (*Meta, error) {
 		if r.opt.AfterEpoch != nil {
 			r.opt.AfterEpoch(rec)
 		}
-		estimate = time.Since(epochStart)
+		recent = append(recent, time.Since(epochStart))
 		if r.opt.StopAfterEpoch > 0 && epoch+1 >= r.opt.StopAfterEpoch && epoch+1 < r.cfg.Epochs {
 			return nil, ErrInterrupted
 		}
