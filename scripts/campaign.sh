@@ -18,7 +18,8 @@
 #
 # Settings (environment): BACKEND (step: xla:cuda; finish: auto), CAMPAIGN_STORE (step: where the
 # data, the binary and the run directories persist on the machine; default $HOME/nqsnn-data),
-# CAMPAIGN_PLAN (default results/campaign/plan.tsv), CAMPAIGN_RUNS (runs per step, 2),
+# CAMPAIGN_PLAN (default results/campaign/plan.tsv), CAMPAIGN_RUNS (runs side by side, 2; 0: only
+# take in and verify uploads),
 # CAMPAIGN_PARALLEL (1: side by side; 0: one after the other), CAMPAIGN_EVAL_RESERVE (seconds kept
 # for the final test evaluation, 120), CAMPAIGN_RESERVE_MIB (prepare: room left in every call
 # for files committed after prepare, 2), CIFAR10_DIR (prepare: the official cifar-10-batches-bin).
@@ -166,6 +167,10 @@ cmd_step() {
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
   [[ -n $device ]] || device="$(nproc) CPU cores, no GPU"
   local queue=() slots=${CAMPAIGN_RUNS:-2}
+  if ((slots == 0)); then
+    say "uploads complete and verified; CAMPAIGN_RUNS=0: no training" | tee -a "$log"
+    exit 0
+  fi
   mapfile -t queue < <(py next-runs --plan "$plan" --store "$store" --max 99)
   if ((${#queue[@]} == 0)); then
     say "every run of the plan meant for lent machines is finished (collect them if not yet done)" | tee -a "$log"
