@@ -3,7 +3,8 @@
 # a scratch copy of the repository (its own git history), a "remote" tree that receives what a
 # device call would carry (and is checked against the 64 MiB limit), a persistent folder in
 # place of the machine's store, and the machine "going back" = both deleted. A tiny plan (small
-# CNN on 256 CIFAR-10 images, nq and qcfs side by side, paper augmentation) goes through:
+# CNN on 128 CIFAR-10 images, 40 epochs, nq and qcfs side by side, paper augmentation, pure-Go
+# backend) goes through:
 #   lend 1: upload folder 1; the machine goes back; folder 2 alone (must fail fast, naming
 #           folder 1); the machine goes back again; all folders in order; training stopped by the
 #           time budget; one more call on the warm machine; collect both calls' files and commit
@@ -24,11 +25,10 @@ fail() { echo "selftest: FAIL: $*" >&2; exit 1; }
 ok() { echo "selftest: ok: $*"; }
 t_start=$(date +%s)
 
-if [[ -z ${BACKEND:-} ]]; then
-  BACKEND=go
-  [[ -f ${XDG_CACHE_HOME:-$HOME/.cache}/nqsnn/xla/pjrt_c_api_cpu_plugin.so ]] && BACKEND=xla:cpu
-fi
-export BACKEND
+# The pure-Go backend: two identical runs on it give identical numbers. (XLA CPU does not: two
+# uninterrupted runs of this tiny setting part after a few epochs, when a validation accuracy or
+# the calibrated σ differs, so it cannot show that resuming changes nothing.)
+export BACKEND=${BACKEND:-go}
 CIFAR10_DIR=$(cd "${CIFAR10_DIR:-$src/../shared/data/cifar-10-batches-bin}" && pwd) ||
   fail "no CIFAR-10 folder (set CIFAR10_DIR to the official cifar-10-batches-bin with SHA256SUMS)"
 export CIFAR10_DIR
@@ -40,7 +40,7 @@ git ls-files -z -c -o --exclude-standard | xargs -0 cp --parents -P -t "$repo" 2
 mkdir -p "$repo/.gpu"
 [[ -d .gpu/cache ]] && cp -r .gpu/cache "$repo/.gpu/"
 plan=$repo/results/campaign/plan.tsv
-flags="-dataset cifar10 -model cnn -train-limit 256 -epochs 100 -batch-size 32 -val-fraction 0.002 -calib-batches 1 -augment paper -t 1,2 -seed 7"
+flags="-dataset cifar10 -model cnn -train-limit 128 -epochs 40 -batch-size 32 -val-fraction 0.002 -calib-batches 1 -augment paper -t 1,2 -seed 7"
 {
   echo "# self-test plan"
   printf '1\ttiny-nq\tyes\t%s -strategy nq\n' "$flags"
@@ -78,7 +78,7 @@ device() {
     python3 -c 'import os,sys; print(sum(os.lstat(n).st_size for n in set(sys.stdin.buffer.read().split(b"\0")) if n))')
     ((bytes <= 64 << 20)) || fail "call $ncall carries $bytes bytes, over 64 MiB"
   rc=0
-  (cd "$remote" && OUT=$out CAMPAIGN_STORE=$store CAMPAIGN_EVAL_RESERVE=90 CAMPAIGN_MARGIN=10 \
+  (cd "$remote" && OUT=$out CAMPAIGN_STORE=$store CAMPAIGN_EVAL_RESERVE=200 CAMPAIGN_MARGIN=10 \
     timeout $((budget + 60)) bash scripts/campaign.sh step "$budget") > "$log" 2>&1 || rc=$?
   python3 - "$out" <<'EOF' || fail "call $ncall: \$OUT breaks the limits"
 import os, sys
@@ -112,26 +112,25 @@ done
 CAMPAIGN_RUNS=0 device 200 ".gpu/upload-$K"
 expect 0 "data verified against SHA256SUMS" "the last folder completes the data, verified against SHA256SUMS"
 
-# Budgets from the reference run's timing on this machine now: its first epoch (compiling
-# included) and its shortest later one. A fresh run's first epoch always starts; after it, the
-# time budget stops the run unless another epoch as long as the first fits.
+# Budgets from the reference run's epoch time on this machine now (it runs alongside, as the
+# two campaign runs will): about six epochs per call, after the step's margins and start-up.
 until [[ $(wc -l < "$T/reference/metrics.jsonl" 2>/dev/null || echo 0) -ge 3 ]]; do
   kill -0 "$ref_pid" 2>/dev/null || { cat "$T/reference.log"; fail "reference run"; }
   sleep 2
 done
-read -r c_ref e_ref < <(python3 -c 'import json, sys
-m = [json.loads(l) for l in open(sys.argv[1])]
-print(round(m[0]["seconds"]), max(1, round(min(e["seconds"] for e in m[1:3]))))' "$T/reference/metrics.jsonl")
-echo "selftest: the reference run's first epoch took $c_ref s, later ones $e_ref s"
-device $((10 + 15 + 20 + c_ref * 3 / 2))
+e_ref=$(python3 -c 'import json, sys
+m = sorted(json.loads(l)["seconds"] for l in list(open(sys.argv[1]))[:3])
+print(max(1, round(m[1])))' "$T/reference/metrics.jsonl")
+echo "selftest: the reference run takes $e_ref s per epoch"
+device $((45 + 9 * e_ref))
 [[ $rc == 0 ]] || { cat "$log"; fail "the first training call"; }
 sed -n '/^tiny-/p' "$log"
-grep -q "^tiny-nq: epoch 100/100" "$log" && fail "this machine is too fast for the self-test's budgets: the nq run should have been stopped part-way"
+grep -q "^tiny-nq: epoch 40/40" "$log" && fail "this machine is too fast for the self-test's budgets: the nq run should have been stopped part-way"
 first_out=$out
-device $((10 + 15 + 20 + c_ref * 2 + 15 * e_ref))
+device $((45 + 9 * e_ref))
 [[ $rc == 0 ]] || { cat "$log"; fail "the second training call"; }
 sed -n '/^tiny-/p' "$log"
-grep -q "^tiny-nq: epoch [0-9]*/100 (+[1-9][0-9]* this call)" "$log" ||
+grep -q "^tiny-nq: epoch [0-9]*/40 (+[1-9][0-9]* this call)" "$log" ||
   { cat "$log"; fail "the warm machine's second call did not continue the nq run"; }
 ok "a second call on the warm machine continues from the machine's copy"
 for o in "$first_out" "$out"; do
@@ -143,7 +142,7 @@ bash scripts/campaign.sh collect "$first_out" > "$T/collect1.log" && bash script
 bash scripts/campaign.sh collect "$first_out" >> "$T/collect1.log" || fail "collecting older files again"
 grep -q "kept the committed state" "$T/collect1.log" || { cat "$T/collect1.log"; fail "older files must not replace newer state"; }
 e1=$(wc -l < results/campaign/tiny-nq/metrics.jsonl)
-((e1 >= 1 && e1 < 100)) || fail "after lend 1 the nq run should be part-way, it is at epoch $e1"
+((e1 >= 1 && e1 < 40)) || fail "after lend 1 the nq run should be part-way, it is at epoch $e1"
 [[ -f results/campaign/tiny-nq/state.tar.xz ]] || fail "no committed resume state"
 git add -A results && git commit -qm "self-test: collect lend 1"
 ok "lend 1 collected and committed: nq at epoch $e1, state $(du -h results/campaign/tiny-nq/state.tar.xz | cut -f1)"
@@ -181,7 +180,7 @@ for ((k = 1; k < K; k++)); do device 60 ".gpu/upload-$k"; [[ $rc == 0 ]] || { ca
 device 900 ".gpu/upload-$K"
 [[ $rc == 0 ]] || { cat "$log"; fail "the training call of lend 2"; }
 sed -n '/^tiny-/p' "$log"
-grep -q "^tiny-nq: epoch 100/100.*(done)" "$log" || { cat "$log"; fail "the nq run should be finished and evaluated"; }
+grep -q "^tiny-nq: epoch 40/40.*(done)" "$log" || { cat "$log"; fail "the nq run should be finished and evaluated"; }
 bash scripts/campaign.sh collect "$out" > "$T/collect2.log" 2>&1 || { cat "$T/collect2.log"; fail "collect lend 2"; }
 git add -A results figures && git commit -qm "self-test: collect lend 2"
 for f in checkpoint config.json diagnostics.json metrics.jsonl results.json; do
@@ -201,7 +200,7 @@ import json, math, sys
 ref, got, store = sys.argv[1:]
 a = [json.loads(l) for l in open(f"{ref}/metrics.jsonl")]
 b = [json.loads(l) for l in open(f"{got}/metrics.jsonl")]
-assert len(a) == len(b) == 100, (len(a), len(b))
+assert len(a) == len(b) == 40, (len(a), len(b))
 worst = 0.0
 def cmp(x, y, where):
     global worst
@@ -222,7 +221,7 @@ ra, rb = json.load(open(f"{ref}/results.json")), json.load(open(f"{got}/results.
 cmp(ra["test_ann_accuracy"], rb["test_ann_accuracy"], "test ANN")
 cmp(ra["snn_accuracy"], rb["snn_accuracy"], "test SNN")
 assert rb["data"]["source"].startswith(store), rb["data"]["source"]
-print(f"selftest: ok: 100 epochs (loss, accuracies, λ, μ, σ) and the test results equal the uninterrupted run's "
+print(f"selftest: ok: 40 epochs (loss, accuracies, λ, μ, σ) and the test results equal the uninterrupted run's "
       f"(largest difference {worst:.1e}); losses {a[0]['loss']:.4f} … {a[-1]['loss']:.4f}; "
       f"test ANN {100 * rb['test_ann_accuracy']:.2f}%")
 EOF
