@@ -78,7 +78,7 @@ device() {
     python3 -c 'import os,sys; print(sum(os.lstat(n).st_size for n in set(sys.stdin.buffer.read().split(b"\0")) if n))')
     ((bytes <= 64 << 20)) || fail "call $ncall carries $bytes bytes, over 64 MiB"
   rc=0
-  (cd "$remote" && OUT=$out CAMPAIGN_STORE=$store CAMPAIGN_EVAL_RESERVE=200 CAMPAIGN_MARGIN=10 \
+  (cd "$remote" && unset CIFAR10_DIR NQSNN_DATA_DIR && OUT=$out CAMPAIGN_STORE=$store CAMPAIGN_EVAL_RESERVE=200 CAMPAIGN_MARGIN=10 \
     timeout $((budget + 60)) bash scripts/campaign.sh step "$budget") > "$log" 2>&1 || rc=$?
   python3 - "$out" <<'EOF' || fail "call $ncall: \$OUT breaks the limits"
 import os, sys

@@ -177,7 +177,7 @@ cmd_step() {
     py status --plan "$plan" --store "$store" --quiet-new | tee -a "$log"
     exit 0
   fi
-  export NQSNN_DATA_DIR=$store NQSNN_BACKEND=$backend GOPJRT_CUDA_CHECKS=0 TF_FORCE_GPU_ALLOW_GROWTH=true
+  export NQSNN_DATA_DIR=$store CIFAR10_DIR=$store/cifar-10-batches-bin NQSNN_BACKEND=$backend GOPJRT_CUDA_CHECKS=0 TF_FORCE_GPU_ALLOW_GROWTH=true
   local margin=${CAMPAIGN_MARGIN:-25} grace=15 parallel=${CAMPAIGN_PARALLEL:-1} min_start=${CAMPAIGN_MIN_START:-180}
   secs_left() { echo $((budget - ($(date +%s) - t0) - margin)); }
   local runs=() run running=0 share n
