@@ -355,6 +355,19 @@ def cmd_next_runs(a):
             break
 
 
+def cmd_uncommitted(a):
+    """Runs whose state on the machine is ahead of the committed one (so a call returns it
+    again until it has been collected and committed)."""
+    for r in read_plan(a.plan):
+        d = os.path.join(a.store, "runs", r["run"])
+        if not os.path.isfile(os.path.join(d, "config.json")):
+            continue
+        epochs, done = machine_progress(d)
+        committed = len(read_metrics(os.path.join(committed_dir(a.repo, r["run"]), "metrics.jsonl")))
+        if epochs > committed or (done and not is_finished(a.repo, r["run"])):
+            print(r["run"])
+
+
 def same_config(a, b):
     return json.load(open(a)) == json.load(open(b))
 
@@ -480,7 +493,8 @@ def cmd_status(a):
         d = os.path.join(a.store, "runs", run) if a.store else None
         if d and os.path.isdir(d):
             start_file = os.path.join(d, ".start_epochs")
-            start = int(open(start_file).read()) if os.path.isfile(start_file) and not a.quiet_new else None
+            trained = run in a.trained.split(",")
+            start = int(open(start_file).read()) if os.path.isfile(start_file) and trained else None
             print(status_line(run, d, total_epochs(r, d), start))
         elif a.all:
             c = committed_dir(a.repo, run)
@@ -630,7 +644,7 @@ def main():
     s.set_defaults(f=cmd_uploads)
     s = sub.add_parser("sync"); s.add_argument("--tree", default="."); s.add_argument("--store", required=True)
     s.set_defaults(f=cmd_sync)
-    for name, fn in (("next-runs", cmd_next_runs), ("stage", cmd_stage), ("budget", cmd_budget),
+    for name, fn in (("next-runs", cmd_next_runs), ("uncommitted", cmd_uncommitted), ("stage", cmd_stage), ("budget", cmd_budget),
                      ("pack-run", cmd_pack_run), ("status", cmd_status), ("collect", cmd_collect),
                      ("status-md", cmd_status_md)):
         s = sub.add_parser(name)
@@ -649,7 +663,8 @@ def main():
             s.add_argument("--device", default=""); s.add_argument("--version", default="")
             s.add_argument("--parallel", type=int, default=1)
         if name == "status":
-            s.add_argument("--all", action="store_true"); s.add_argument("--quiet-new", action="store_true")
+            s.add_argument("--all", action="store_true")
+            s.add_argument("--trained", default="", help="runs trained in this call, comma-separated")
         if name == "collect":
             s.add_argument("dir")
     a = p.parse_args()

@@ -16,13 +16,16 @@
 #   bash scripts/campaign.sh finish RUN         here: the final test evaluation of a run whose
 #                                               training is complete, on this machine's backend
 #
-# Settings (environment): BACKEND (step: xla:cuda; finish: auto), CAMPAIGN_STORE (step: where the
-# data, the binary and the run directories persist on the machine; default $HOME/nqsnn-data),
-# CAMPAIGN_PLAN (default results/campaign/plan.tsv), CAMPAIGN_RUNS (runs side by side, 2; 0: only
-# take in and verify uploads),
-# CAMPAIGN_PARALLEL (1: side by side; 0: one after the other), CAMPAIGN_EVAL_RESERVE (seconds kept
-# for the final test evaluation, 120), CAMPAIGN_RESERVE_MIB (prepare: room left in every call
-# for files committed after prepare, 2), CIFAR10_DIR (prepare: the official cifar-10-batches-bin).
+# Settings (environment):
+#   BACKEND                 step: xla:cuda; finish: auto
+#   CAMPAIGN_STORE          step: where data, binary and run directories persist on the machine
+#                           (default $HOME/nqsnn-data)
+#   CAMPAIGN_PLAN           the plan (default results/campaign/plan.tsv)
+#   CAMPAIGN_RUNS           step: runs side by side (2); 0 only takes in and verifies uploads
+#   CAMPAIGN_PARALLEL       step: 1 side by side (default), 0 one after the other
+#   CAMPAIGN_EVAL_RESERVE   step: seconds kept for the final test evaluation (120)
+#   CAMPAIGN_RESERVE_MIB    prepare: room left in every call for files committed later (2)
+#   CIFAR10_DIR             prepare: the official cifar-10-batches-bin with its SHA256SUMS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 plan=${CAMPAIGN_PLAN:-results/campaign/plan.tsv}
@@ -173,8 +176,9 @@ cmd_step() {
   fi
   mapfile -t queue < <(py next-runs --plan "$plan" --store "$store" --max 99)
   if ((${#queue[@]} == 0)); then
-    say "every run of the plan meant for lent machines is finished (collect them if not yet done)" | tee -a "$log"
-    py status --plan "$plan" --store "$store" --quiet-new | tee -a "$log"
+    say "every run of the plan meant for lent machines is finished" | tee -a "$log"
+    pack_all "$store" "$out" "$version" "$device" 0 1
+    py status --plan "$plan" --store "$store" | tee -a "$log"
     exit 0
   fi
   export NQSNN_DATA_DIR=$store CIFAR10_DIR=$store/cifar-10-batches-bin NQSNN_BACKEND=$backend GOPJRT_CUDA_CHECKS=0 TF_FORCE_GPU_ALLOW_GROWTH=true
@@ -210,7 +214,7 @@ cmd_step() {
   fi
   pack_all "$store" "$out" "$version" "$device" "$(( $(date +%s) - t0 ))" "$parallel" "${runs[@]}"
   echo | tee -a "$log"
-  py status --plan "$plan" --store "$store" | tee -a "$log"
+  py status --plan "$plan" --store "$store" --trained "$(IFS=,; echo "${runs[*]}")" | tee -a "$log"
   local r failed=0
   for r in "${runs[@]}"; do
     rc=$(cat "$store/runs/$r.rc" 2>/dev/null || echo "?")
@@ -241,14 +245,19 @@ start_run() {
   echo "$(date +%s)" > "$store/runs/$run.end"
 }
 
-# pack_all STORE OUT VERSION DEVICE WALL PARALLEL RUN...: one RUN.tar.xz per run in $OUT.
+# pack_all STORE OUT VERSION DEVICE WALL PARALLEL RUN...: one RUN.tar.xz in $OUT per run
+# trained, and per run whose state here is ahead of the committed one (an earlier call's files
+# that were not collected come back again).
 pack_all() {
-  local store=$1 out=$2 version=$3 device=$4 wall=$5 parallel=$6 r
+  local store=$1 out=$2 version=$3 device=$4 wall=$5 parallel=$6 r extra=()
   shift 6
+  local trained=$#
+  mapfile -t extra < <(py uncommitted --plan "$plan" --store "$store")
+  for r in "${extra[@]}"; do [[ " $* " == *" $r "* ]] || set -- "$@" "$r"; done
   for r in "$@"; do
     py pack-run --plan "$plan" --store "$store" --run "$r" --out "$out" --log "$store/runs/$r.log" \
       --wall "$wall" --rc "$(cat "$store/runs/$r.rc" 2>/dev/null || echo 0)" --device "$device" \
-      --version "$version" --parallel "$([[ $parallel == 1 ]] && echo $# || echo 1)"
+      --version "$version" --parallel "$([[ $parallel == 1 ]] && echo "$trained" || echo 1)"
   done
   local f
   for r in "$@"; do
