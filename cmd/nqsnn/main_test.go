@@ -175,6 +175,28 @@ func TestResumeEquivalence(t *testing.T) {
 	assert.Equal(t, a.Curve, b.Curve)
 }
 
+// -time-budget stops before an epoch that would not fit, keeps the last
+// complete one, and the resumed run still ends as an uninterrupted one.
+func TestTimeBudget(t *testing.T) {
+	full, part := referenceRun(t), filepath.Join(t.TempDir(), "part")
+	out, code := nqsnn(t, append(tiny, "-out", part, "-time-budget", "1ns")...)
+	require.Equal(t, 130, code, out)
+	assert.Contains(t, out, "the time budget leaves no room for epoch 1")
+	assert.NoFileExists(t, filepath.Join(part, "resume.ckpt"))
+	out, code = nqsnn(t, "run", "-resume", part, "-quiet", "-stop-after", "1")
+	require.Equal(t, 130, code, out)
+	out, code = nqsnn(t, "run", "-resume", part, "-quiet", "-time-budget", "1ns")
+	require.Equal(t, 130, code, out)
+	assert.Contains(t, out, "the time budget leaves no room for epoch 2 (one takes about")
+	assert.Contains(t, out, "resume with: nqsnn run --resume "+part)
+	out, code = nqsnn(t, "run", "-resume", part, "-quiet", "-time-budget", "1h")
+	require.Equal(t, 0, code, out)
+	a, b := readResults(t, full), readResults(t, part)
+	require.Len(t, b.Epochs, 3)
+	assertSameEpochs(t, a, b, 1e-6)
+	assert.Equal(t, a.Curve, b.Curve)
+}
+
 // A run saved before the noise sampler was a setting (no "noise" in its
 // config.json) drew Gaussian noise, and resumes with it.
 func TestResumeKeepsOldNoise(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/model"
@@ -36,6 +37,7 @@ type runFlags struct {
 	force     bool
 	quiet     bool
 	stopAfter int
+	budget    time.Duration // stop before an epoch that would not end within this time of the start
 }
 
 // parseRunFlags turns run's command line into a config and options without
@@ -80,6 +82,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		strings.Join(experiment.ResumableSettings(), ", -")+")")
 	force := fs.Bool("force", false, "overwrite a finished or interrupted run in the run directory")
 	quiet := fs.Bool("quiet", false, "no progress bars")
+	budget := fs.Duration("time-budget", 0, "stop as if interrupted before an epoch that would not end within this time of the start, e.g. 9m (0: no limit; resume with --resume)")
 	stopAfter := fs.Int("stop-after", 0, "stop as if interrupted once this many epochs are complete (to test --resume)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -95,7 +98,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 			cfg.Given = append(cfg.Given, f.Name)
 		}
 	})
-	rf := &runFlags{cfg: cfg, dir: *out, resume: *resume != "", force: *force, quiet: *quiet, stopAfter: *stopAfter}
+	rf := &runFlags{cfg: cfg, dir: *out, resume: *resume != "", force: *force, quiet: *quiet, stopAfter: *stopAfter, budget: *budget}
+	if *budget < 0 {
+		return nil, fmt.Errorf("invalid time-budget: must be >= 0, got %s", *budget)
+	}
 	if *stopAfter < 0 {
 		return nil, fmt.Errorf("invalid stop-after: must be >= 0, got %d", *stopAfter)
 	}
@@ -116,12 +122,16 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
 	rf, err := parseRunFlags(args, stderr)
 	if err != nil {
 		return err
 	}
 	hint := "resume with: nqsnn run --resume " + rf.dir
 	opt := experiment.Options{Resume: rf.resume, Force: rf.force, Log: stdout, Stop: interrupts(stderr, hint), StopAfterEpoch: rf.stopAfter}
+	if rf.budget > 0 {
+		opt.Deadline = start.Add(rf.budget)
+	}
 	if !rf.quiet {
 		opt.Progress = progress
 	}

@@ -6,12 +6,28 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
+
+// compareKey names the comparison a run directory belongs to: its name without
+// the strategy ("cifar10-resnet20-nq-L4-paper-s2024" → "compare-cifar10-resnet20-L4-paper-s2024"),
+// or ending in it ("tiny-nq" → "compare-tiny"), so runs of one schedule are
+// compared with each other only; other names fall back to data set, model and L.
+func compareKey(name string, c Config) string {
+	if i := strings.Index(name, "-"+c.Strategy+"-"); i > 0 {
+		return "compare-" + name[:i] + name[i+len(c.Strategy)+1:]
+	}
+	if base, ok := strings.CutSuffix(name, "-"+c.Strategy); ok && base != "" {
+		return "compare-" + base
+	}
+	return fmt.Sprintf("compare-%s-%s-L%d", c.Dataset, c.Model, c.Levels)
+}
 
 // RegenerateFigures redraws every figure from committed run outputs: for
 // each run directory under resultsDir (one holding results.json) its report
-// and figures go to figuresDir/<run>/, and runs that differ only in strategy are
-// compared in figuresDir/compare-<dataset>-<model>-L<levels>/. It returns
+// and figures go to figuresDir/<run>/, and runs whose directory names differ
+// only in the strategy are compared in figuresDir/compare-<name without it>/
+// (e.g. compare-cifar10-resnet20-L4/). It returns
 // the directories written. Nothing is recomputed: inputs are results.json
 // and diagnostics.json. A run that cannot be drawn does not stop the others:
 // its error is returned, joined with any other, after every other run is
@@ -45,7 +61,7 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 			continue
 		}
 		written = append(written, out)
-		key := fmt.Sprintf("compare-%s-%s-L%d", res.Config.Dataset, res.Config.Model, res.Config.Levels)
+		key := compareKey(e.Name(), res.Config)
 		groups[key] = append(groups[key], dir)
 	}
 	keys := make([]string, 0, len(groups))

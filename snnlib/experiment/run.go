@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,11 @@ type Options struct {
 	// StopAfterEpoch > 0 interrupts the run once that many epochs are complete,
 	// exactly as Stop would (used to test resuming).
 	StopAfterEpoch int
+	// Deadline, if set, interrupts the run (as Stop would) before an epoch that
+	// is not expected to end by then: the estimate is the shortest of the last
+	// three epochs (their wall time in this process, their recorded time before
+	// it; a process's first epoch includes compiling), none for a fresh run.
+	Deadline time.Time
 }
 
 // Meta is the metadata stored in every checkpoint of a run.
@@ -402,10 +408,25 @@ func (r *runner) trainAll() (*Meta, error) {
 	if err := r.writeMetrics(meta.Epochs); err != nil {
 		return nil, err
 	}
+	var recent []time.Duration // the last epochs' durations, for Options.Deadline
+	for _, e := range meta.Epochs[max(0, len(meta.Epochs)-3):] {
+		recent = append(recent, time.Duration(e.Seconds*float64(time.Second)))
+	}
 	for epoch := len(meta.Epochs); epoch < r.cfg.Epochs; epoch++ {
 		if r.stopped() {
 			return nil, ErrInterrupted
 		}
+		if !r.opt.Deadline.IsZero() {
+			var estimate time.Duration
+			if len(recent) > 0 {
+				estimate = slices.Min(recent[max(0, len(recent)-3):])
+			}
+			if time.Now().Add(estimate).After(r.opt.Deadline) {
+				return nil, fmt.Errorf("%w: the time budget leaves no room for epoch %d (one takes about %s)",
+					ErrInterrupted, epoch+1, estimate.Round(100*time.Millisecond))
+			}
+		}
+		epochStart := time.Now()
 		r.data.SetEpoch(epoch)
 		p := r.phase(fmt.Sprintf("epoch %d/%d", epoch+1, r.cfg.Epochs), r.data.Info.TrainExamples)
 		tr.Stop = r.stopped
@@ -451,6 +472,7 @@ func (r *runner) trainAll() (*Meta, error) {
 		if r.opt.AfterEpoch != nil {
 			r.opt.AfterEpoch(rec)
 		}
+		recent = append(recent, time.Since(epochStart))
 		if r.opt.StopAfterEpoch > 0 && epoch+1 >= r.opt.StopAfterEpoch && epoch+1 < r.cfg.Epochs {
 			return nil, ErrInterrupted
 		}
