@@ -155,8 +155,12 @@ func newCPU() (backends.Backend, Choice, error) {
 	return newXLA(NameCPU, p, cpuOptions, cpuDescription(p)+" (requested)")
 }
 
-// newXLA creates (or reuses) an XLA backend on the plugin file p.
+// newXLA creates (or reuses) an XLA backend on the plugin file p; a CPU
+// plugin gets XNNPACK turned off first (see XNNPACKFlag).
 func newXLA(name, p, options, why string) (backends.Backend, Choice, error) {
+	if name == NameCPU {
+		why += disableXNNPACK(p)
+	}
 	cfg := "xla:" + p + options
 	b, err := cached(cfg, func() (backends.Backend, error) { return xla.New(p + options) })
 	if err != nil {
@@ -182,7 +186,7 @@ func newRaw(name string) (backends.Backend, Choice, error) {
 				return nil, Choice{}, fmt.Errorf("backend %q: PJRT plugin %s: no such file; %s", name, plugin, installHint)
 			}
 			c.Plugin = plugin
-			c.Description = name + " — PJRT plugin " + tildePath(plugin) + " (requested)"
+			c.Description = name + " — PJRT plugin " + tildePath(plugin) + " (requested)" + disableXNNPACK(plugin)
 		}
 	}
 	b, err := cached(name, func() (backends.Backend, error) { return backends.NewWithConfig(name) })

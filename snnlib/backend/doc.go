@@ -9,4 +9,7 @@
 //
 // GoMLX's own auto-install of XLA plugins downloads from GitHub, which many of our users
 // cannot reach; this package always disables it and installs from PyPI instead.
+//
+// XLA CPU plugins get XNNPACK turned off through $XLA_FLAGS: it could compute an evaluation
+// with stale weights (see XNNPACKFlag).
 package backend
