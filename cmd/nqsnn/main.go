@@ -24,6 +24,7 @@ import (
 
 	"github.com/nqsnn/nqsnn/kernelext"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
 // usageError marks errors in the command line (exit code 2).
@@ -33,13 +34,14 @@ const usage = `nqsnn converts ANNs to low-latency spiking neural networks (NQ me
 
 Usage:
   nqsnn [run] [flags]            train, calibrate, convert, simulate, write a report
-  nqsnn eval [flags] CHECKPOINT  simulate a saved model at chosen T values
+  nqsnn eval [flags] CHECKPOINT  simulate a saved model at chosen T values (-strategy srp|cos converts a QCFS model with SRP or COS)
   nqsnn compare [flags] RUN_DIR...  one table and plot over several runs
   nqsnn bench [flags]            backend and data-pipeline benchmarks
   nqsnn setup [flags]            install the XLA CPU plugin; check the notebook kernel
   nqsnn figures [flags]          regenerate figures/ from committed results
   nqsnn split [flags]            write a run's train/validation indices as JSON
   nqsnn version                  print the code version
+  nqsnn help strategies          the conversion strategies and their parameters
 
 'nqsnn run' (or 'nqsnn' alone) starts the default job: MNIST, the small CNN,
 strategy nq, the quick preset (5 epochs; minutes with the XLA plugin of
@@ -84,6 +86,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, experiment.Version())
 	case "help":
+		if len(args) > 0 && args[0] == "strategies" {
+			fmt.Fprint(stdout, "Conversion strategies (nqsnn run|eval -strategy NAME -strategy-param name=value):\n"+strategy.Help())
+			break
+		}
 		fmt.Fprint(stdout, usage)
 	default:
 		err = usageError{fmt.Errorf("unknown command %q", cmd)}

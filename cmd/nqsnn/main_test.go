@@ -152,7 +152,7 @@ func TestRunEndToEnd(t *testing.T) {
 	cmp := filepath.Join(dir, "cmp")
 	out, code = nqsnn(t, "compare", "-out", cmp, dir, filepath.Join(dir, "ev"))
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "| run | ANN | T=1 | T=2 | T=3 | T=4 | T=16 | mean σ |")
+	assert.Contains(t, out, "| run | ANN | T=1 | T=2 | T=3 | T=4 | T=16 | warm-up steps | mean σ |")
 	assert.FileExists(t, filepath.Join(cmp, "compare_accuracy_vs_t.png"))
 }
 
@@ -252,7 +252,12 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{"run", "-dataset", "imagenet-1k"}, 1, `invalid dataset: "imagenet-1k" (known: mnist, fashion-mnist, cifar10, cifar10-partial, cifar100, tiny-imagenet, synthetic)`},
 		{[]string{"run", "-model", "resnet1000"}, 1, `unknown model "resnet1000"`},
-		{[]string{"run", "-strategy", "srp"}, 1, `unknown strategy "srp" (known: nq, qcfs, relu)`},
+		{[]string{"run", "-strategy", "stdp"}, 1, `unknown strategy "stdp" (known: cos, nq, qcfs, relu, srp)`},
+		{[]string{"run", "-strategy", "srp", "-strategy-param", "rho=2"}, 1, `invalid strategy-param: strategy "srp" has no parameter "rho" (its parameters: tau)`},
+		{[]string{"run", "-strategy", "cos", "-strategy-param", "rho=-1"}, 1, `invalid strategy-param: strategy "cos": rho must be in [0, 1024], got -1`},
+		{[]string{"run", "-strategy-param", "tau"}, 2, `"tau" is not name=value`},
+		{[]string{"run", "-strategy-param", "tau=NaN"}, 2, `tau: "NaN" is not a finite number`},
+		{[]string{"run", "-test-limit", "-1", "-dataset", "synthetic"}, 1, "invalid test-limit: must be >= 0, got -1"},
 		{[]string{"run", "-t", "1,0,4"}, 2, "time steps must be >= 1, got 0"},
 		{[]string{"run", "-t", "1,-2"}, 2, "time steps must be >= 1, got -2"},
 		{[]string{"run", "-t", "a"}, 2, `"a" is not an integer`},

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/model"
+	"github.com/nqsnn/nqsnn/snnlib/neuron"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
 // tList is a flag.Value for "1,2,4,8".
@@ -49,9 +51,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	cfg := experiment.DefaultConfig()
 	fs.StringVar(&cfg.Dataset, "dataset", cfg.Dataset, "data set: mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory holding the data set (default: $NQSNN_DATA_DIR, ../shared/data, the cache, or download)")
-	fs.StringVar(&cfg.Model, "model", cfg.Model, "model: cnn, vgg16, resnet18, resnet20, resnet34")
-	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "conversion strategy: nq, qcfs, relu")
-	fs.StringVar(&cfg.Neuron, "neuron", cfg.Neuron, "spiking neuron: if (reset by subtraction), if-reset-zero")
+	fs.StringVar(&cfg.Model, "model", cfg.Model, "model: "+model.Registry.List())
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "conversion strategy: "+strategy.Registry.List()+" (see nqsnn help strategies)")
+	var params paramsFlag
+	fs.Var(&params, "strategy-param", "parameters of the strategy, name=value[,name=value] ("+strategyParamsHelp()+")")
+	fs.StringVar(&cfg.Neuron, "neuron", cfg.Neuron, "spiking neuron: "+neuron.Registry.List()+" (if: reset by subtraction)")
 	fs.IntVar(&cfg.Levels, "L", 4, "quantisation levels L of the NQ/QCFS activation")
 	fs.Float64Var(&cfg.Lambda, "lambda", 8, "initial clip λ of every activation layer")
 	fs.IntVar(&cfg.NoiseT, "noise-t", 4, "noise-induction time step T_n: the SNN window whose gap sets σ")
@@ -71,6 +75,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.Int64Var(&cfg.Seed, "seed", 2024, "seed of initialisation, data order, augmentation, noise and the validation split")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.1, "fraction of the training set held out for validation")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use at most this many training examples (0: all)")
+	fs.IntVar(&cfg.TestLimit, "test-limit", 0, "evaluate on the first N test images only (0: all); results record it")
 	fs.StringVar(&cfg.InitFrom, "init", "", "start from this checkpoint's weights (same model; a QCFS/NQ model keeps its λ, a ReLU model gets λ from its 99.9th activation percentile): a warm start")
 	fs.BoolVar(&cfg.CalibAugment, "calib-augment", false, "measure the NQ noise σ on validation images with the training augmentation, as the reference code (default: clean images)")
 	fs.IntVar(&cfg.CalibrationBatches, "calib-batches", 0, "validation batches for calibration and selection (0: all)")
@@ -91,6 +96,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, usageError{fmt.Errorf("run takes no arguments, got %q", fs.Args())}
 	}
 	cfg.EvalT = evalT
+	cfg.StrategyParams = params.m
 	// Which settings were given, so that a value given as 0 stays 0 (and is
 	// refused where 0 is invalid) instead of becoming the default.
 	fs.Visit(func(f *flag.Flag) {
@@ -157,11 +163,18 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	dataset := fs.String("dataset", "", "evaluate on this data set's test split (default: the run's; e.g. cifar10 for a cifar10-partial run)")
 	out := fs.String("out", "", "directory for results.json, report.md and figures (default: CHECKPOINT's dir + /eval)")
 	backendName := fs.String("backend", "", "compute backend (default: auto)")
+	strat := fs.String("strategy", "", "convert with this strategy instead of the run's (one with the same thresholds: qcfs, nq, srp and cos share λ; e.g. srp or cos on a QCFS model)")
+	var params paramsFlag
+	fs.Var(&params, "strategy-param", "parameters of the strategy, name=value[,name=value] ("+strategyParamsHelp()+")")
+	testLimit := fs.Int("test-limit", 0, "evaluate on the first N test images only (0: all); results record it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{fmt.Errorf("eval takes one checkpoint path, got %d arguments", fs.NArg())}
+	}
+	if *testLimit < 0 {
+		return fmt.Errorf("invalid test-limit: must be >= 0, got %d", *testLimit)
 	}
 	path := fs.Arg(0)
 	opt := experiment.Options{Log: stdout, Progress: progress}
@@ -180,7 +193,8 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutDir(dir, experiment.ResultsFile); err != nil {
 		return err
 	}
-	res, err := experiment.EvaluateCheckpoint(path, ts, *dataset, *dataDir, opt)
+	res, err := experiment.EvaluateCheckpoint(path, experiment.Eval{T: ts, Dataset: *dataset, DataDir: *dataDir,
+		Strategy: *strat, StrategyParams: params.m, TestLimit: *testLimit}, opt)
 	if err != nil {
 		return err
 	}
@@ -188,6 +202,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "ANN %.2f%%\n", 100*res.TestANNAccuracy)
+	if res.Latency > 0 {
+		fmt.Fprintf(stdout, "%s runs %d warm-up steps before every window: its answer at T comes after %d+T steps\n", res.Config.Strategy, res.Latency, res.Latency)
+	}
 	for i, t := range res.T {
 		fmt.Fprintf(stdout, "T=%-4d SNN %.2f%%\n", t, 100*res.SNNAccuracy[i])
 	}
@@ -251,4 +268,30 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, c.Markdown())
 	fmt.Fprintf(stdout, "written: %s\n", filepath.Join(*out, "compare.md"))
 	return nil
+}
+
+// paramsFlag is -strategy-param: name=value pairs, repeatable.
+type paramsFlag struct{ m map[string]float64 }
+
+func (p *paramsFlag) String() string { return experiment.FormatParams(p.m) }
+
+func (p *paramsFlag) Set(s string) error {
+	m, err := experiment.ParseParams(p.m, s)
+	if err != nil {
+		return err
+	}
+	p.m = m
+	return nil
+}
+
+// strategyParamsHelp lists every strategy's parameters with their defaults.
+func strategyParamsHelp() string {
+	var parts []string
+	for _, name := range strategy.Names() {
+		ps, _ := strategy.ParamsOf(name)
+		for _, p := range ps {
+			parts = append(parts, fmt.Sprintf("%s: %s=%g", name, p.Name, p.Default))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

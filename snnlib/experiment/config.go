@@ -26,8 +26,12 @@ type Config struct {
 	Dataset  string `json:"dataset"`            // mnist, fashion-mnist, cifar10, cifar100, tiny-imagenet, synthetic
 	DataDir  string `json:"data_dir,omitempty"` // where the data set lies ("" = default location)
 	Model    string `json:"model"`              // cnn, vgg16, resnet18, resnet20, resnet34
-	Strategy string `json:"strategy"`           // nq, qcfs, relu
-	Neuron   string `json:"neuron"`             // if, if-reset-zero
+	Strategy string `json:"strategy"`           // nq, qcfs, relu, srp, cos (strategy.Names)
+	// StrategyParams are the strategy's own settings (SRP's tau, COS's rho,
+	// ReLU's percentile; see strategy.Spec.Params); missing ones take their
+	// defaults.
+	StrategyParams map[string]float64 `json:"strategy_params,omitempty"`
+	Neuron         string             `json:"neuron"` // if, if-reset-zero
 
 	Levels int     `json:"levels"` // quantisation levels L
 	Lambda float64 `json:"lambda"` // initial clip λ
@@ -55,6 +59,9 @@ type Config struct {
 	ValFraction float64 `json:"val_fraction"`
 	// TrainLimit caps the training examples (0: all), for quick experiments.
 	TrainLimit int `json:"train_limit,omitempty"`
+	// TestLimit evaluates on the first TestLimit test images only (0: all),
+	// for quick looks at slow simulations; results say how many were used.
+	TestLimit int `json:"test_limit,omitempty"`
 	// InitFrom is a checkpoint (of this project, same model and number of
 	// classes) whose weights the run starts from instead of a fresh
 	// initialisation: a warm start, e.g. NQ fine-tuning of a trained QCFS or
@@ -164,7 +171,12 @@ func (c Config) Validate() error {
 	if _, err := model.ByName(c.Model); err != nil {
 		return err
 	}
-	if _, err := strategy.ByName(c.Strategy, strategy.DefaultConfig()); err != nil {
+	sc := strategy.DefaultConfig()
+	sc.Params = c.StrategyParams
+	if _, err := strategy.ByName(c.Strategy, sc); err != nil {
+		if len(c.StrategyParams) > 0 && slices.Contains(strategy.Names(), c.Strategy) {
+			return bad("strategy-param", "%v", err)
+		}
 		return err
 	}
 	if _, err := neuron.ByName(c.Neuron); err != nil {
@@ -198,6 +210,8 @@ func (c Config) Validate() error {
 		return bad("wd", "must be a finite number >= 0, got %g", c.WeightDecay)
 	case c.NoiseT < 1:
 		return bad("noise-t", "must be >= 1, got %d", c.NoiseT)
+	case c.TestLimit < 0:
+		return bad("test-limit", "must be >= 0, got %d", c.TestLimit)
 	case c.SelectT < 1:
 		return bad("select-t", "must be >= 1, got %d", c.SelectT)
 	case c.BatchSize < 1:
@@ -231,12 +245,12 @@ func (c Config) Validate() error {
 
 func (c Config) fitConfig() fit.Config {
 	return fit.Config{Epochs: c.Epochs, LearningRate: c.LearningRate, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
-		NoiseT: c.NoiseT, SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches, Devices: c.Devices}
+		SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches, Devices: c.Devices}
 }
 
 func (c Config) strategyConfig() strategy.Config {
 	s := strategy.DefaultConfig()
-	s.Levels, s.Lambda = c.Levels, c.Lambda
+	s.Levels, s.Lambda, s.NoiseT, s.Params = c.Levels, c.Lambda, c.NoiseT, c.StrategyParams
 	s.Noise, _ = nq.ParseSampler(c.Noise) // checked by Validate
 	return s
 }

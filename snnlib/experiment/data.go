@@ -128,7 +128,14 @@ func LoadData(cfg Config) (*Data, error) {
 	var test *datasets.Batcher
 	testExamples := 0
 	if testSet != nil { // only "cifar10-partial" may come without its test set
-		if test, err = datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: evalBatch, Seed: seed}); err != nil {
+		var first []int // the first TestLimit test images (nil: all)
+		if cfg.TestLimit > 0 && cfg.TestLimit < testSet.Len() {
+			first = make([]int, cfg.TestLimit)
+			for i := range first {
+				first[i] = i
+			}
+		}
+		if test, err = datasets.NewBatcher(testSet, datasets.BatcherConfig{BatchSize: evalBatch, Seed: seed, Indices: first}); err != nil {
 			return nil, err
 		}
 		if trainSet.H != testSet.H || trainSet.W != testSet.W || trainSet.C != testSet.C {
@@ -136,6 +143,9 @@ func LoadData(cfg Config) (*Data, error) {
 				trainSet.H, trainSet.W, trainSet.C, testSet.H, testSet.W, testSet.C)
 		}
 		testExamples = testSet.Len()
+		if first != nil {
+			testExamples = len(first)
+		}
 	}
 	h := sha256.New()
 	for _, i := range split.Val {

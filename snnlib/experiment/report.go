@@ -31,11 +31,13 @@ func (r *Results) Energy() (analysis.Table, error) {
 	for i, T := range r.T {
 		spikes := make([]float64, len(r.Sites))
 		for s, site := range r.Sites {
+			spikes[s] = site.WarmupSpikesPerExample // a warm-up's spikes are part of every answer's cost
 			for t := 0; t < T && t < len(site.SpikesPerExample); t++ {
 				spikes[s] += site.SpikesPerExample[t]
 			}
 		}
-		ops, err := analysis.CountOpsFromTotals(syn, spikes, analysis.OpsOptions{T: T})
+		// The analog input drives the first layer at every step, warm-up included.
+		ops, err := analysis.CountOpsFromTotals(syn, spikes, analysis.OpsOptions{T: T + r.Latency})
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +107,11 @@ func (r *Results) Figures() (map[string]plots.Drawer, error) {
 
 // Label names a run in legends: "nq resnet20 cifar10 L=4".
 func (r *Results) Label() string {
-	return fmt.Sprintf("%s %s %s L=%d", r.Config.Strategy, r.Config.Model, r.Config.Dataset, r.Config.Levels)
+	strat := r.Config.Strategy
+	if len(r.Config.StrategyParams) > 0 {
+		strat += "(" + FormatParams(r.Config.StrategyParams) + ")"
+	}
+	return fmt.Sprintf("%s %s %s L=%d", strat, r.Config.Model, r.Config.Dataset, r.Config.Levels)
 }
 
 // saveFigures writes every figure as PNG and SVG into dir and returns the sorted names.
@@ -213,7 +219,8 @@ func Compare(dirs []string) (*Comparison, error) {
 }
 
 // Markdown is one table: per run, ANN accuracy and SNN accuracy at every T
-// any run evaluated ("—" where a run did not), plus the mean σ.
+// any run evaluated ("—" where a run did not), the warm-up steps the
+// strategy runs before every window (its latency beyond T) and the mean σ.
 func (c *Comparison) Markdown() string {
 	var ts []int
 	seen := map[int]bool{}
@@ -231,11 +238,11 @@ func (c *Comparison) Markdown() string {
 	for _, t := range ts {
 		fmt.Fprintf(&b, " T=%d |", t)
 	}
-	b.WriteString(" mean σ |\n|---|---|")
+	b.WriteString(" warm-up steps | mean σ |\n|---|---|")
 	for range ts {
 		b.WriteString("---|")
 	}
-	b.WriteString("---|\n")
+	b.WriteString("---|---|\n")
 	for i, r := range c.Runs {
 		fmt.Fprintf(&b, "| %s (%s) | %.2f%% |", r.Label(), filepath.Base(c.Dirs[i]), 100*r.TestANNAccuracy)
 		for _, t := range ts {
@@ -252,7 +259,7 @@ func (c *Comparison) Markdown() string {
 		if len(r.Sites) > 0 {
 			s /= float64(len(r.Sites))
 		}
-		fmt.Fprintf(&b, " %.4f |\n", s)
+		fmt.Fprintf(&b, " %d | %.4f |\n", r.Latency, s)
 	}
 	return b.String()
 }

@@ -32,6 +32,9 @@ type SiteResult struct {
 	SpikesPerExample []float64 `json:"spikes_per_example"`
 	// FiringRate is spikes per neuron per step over the whole window.
 	FiringRate float64 `json:"firing_rate"`
+	// WarmupSpikesPerExample is the mean number of spikes one example causes
+	// at the site during the strategy's warm-up (SRP, COS): part of its cost.
+	WarmupSpikesPerExample float64 `json:"warmup_spikes_per_example,omitempty"`
 }
 
 // Results are a run's test-set numbers; saved as results.json.
@@ -50,6 +53,10 @@ type Results struct {
 	TestNoisyANNAccuracy *float64  `json:"test_noisy_ann_accuracy,omitempty"`
 	T                    []int     `json:"t"`
 	SNNAccuracy          []float64 `json:"snn_accuracy"` // at each T
+	// Latency is the number of steps the strategy runs before its scored
+	// window (SRP's τ, COS's ρ; 0 for the others): its SNN answers at T after
+	// Latency + T steps, and its energy includes them.
+	Latency int `json:"latency,omitempty"`
 	// Curve is the SNN test accuracy at every t = 1..max T.
 	Curve    []float64       `json:"curve"`
 	Sites    []SiteResult    `json:"sites"`
@@ -159,7 +166,29 @@ func LoadResults(dir string) (*Results, error) {
 	return &res, nil
 }
 
-// evaluate loads a checkpoint into a fresh context and measures it on the test split.
+// convertible reports whether a model trained as saved can be converted
+// with strategy name: both must keep θ in the same site variable.
+func convertible(saved Config, name string) error {
+	if name == "" || name == saved.Strategy {
+		return nil
+	}
+	from, err := strategy.ByName(saved.Strategy, strategy.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	to, err := strategy.ByName(name, strategy.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	if from.ThresholdVar() != to.ThresholdVar() {
+		return fmt.Errorf("a %s model cannot be converted with %s: its thresholds are %q, %s needs %q",
+			saved.Strategy, name, from.ThresholdVar(), name, to.ThresholdVar())
+	}
+	return nil
+}
+
+// evaluate loads a checkpoint into a fresh context and measures it on the
+// test split, converted as r.cfg says.
 func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulator, error) {
 	be, data, nw, phase := r.be, r.data, r.nw, r.phase
 	c, err := checkpoint.Load(ckptPath)
@@ -170,6 +199,7 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	if err := c.DecodeMeta(&meta); err != nil {
 		return nil, nil, err
 	}
+	meta.Config.Strategy, meta.Config.StrategyParams = r.cfg.Strategy, r.cfg.StrategyParams
 	ctx := context.New()
 	if err := c.Restore(ctx); err != nil {
 		return nil, nil, err
@@ -177,6 +207,10 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	sites, syn, err := nw.Describe(be, ctx, data.Info.ExampleShape)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s does not fit model %s: %w", ckptPath, meta.Config.Model, err)
+	}
+	// A strategy the model was not trained with may add variables (NQ's σ).
+	if err := ctx.InitializeVariables(be, nil); err != nil {
+		return nil, nil, err
 	}
 	tr, err := fit.New(be, ctx, nw, meta.Config.fitConfig())
 	if err != nil {
@@ -210,14 +244,11 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	if err != nil {
 		return nil, nil, err
 	}
-	res.Curve = out.Accuracy
+	res.Curve, res.Latency = out.Accuracy, out.Latency
 	for _, t := range tList {
 		res.SNNAccuracy = append(res.SNNAccuracy, out.Accuracy[t-1])
 	}
-	thresholds := snn.SiteScalars(ctx, strategy.LambdaVar)
-	if nw.Strategy.BalancePercentile() > 0 {
-		thresholds = snn.SiteScalars(ctx, strategy.ThresholdVar)
-	}
+	thresholds := snn.SiteScalars(ctx, nw.Strategy.ThresholdVar())
 	sigmas := snn.SiteScalars(ctx, strategy.SigmaVar)
 	var mus []float64
 	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
@@ -241,6 +272,9 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 			total += out.SpikesPerExample[t][i]
 		}
 		sr.FiringRate = total / float64(sr.Neurons*maxT)
+		if i < len(out.WarmupSpikesPerExample) {
+			sr.WarmupSpikesPerExample = out.WarmupSpikesPerExample[i]
+		}
 		res.Sites = append(res.Sites, sr)
 	}
 	return res, tr.Simulator(), nil
@@ -281,11 +315,25 @@ func prod(xs []int) int {
 	return p
 }
 
-// EvaluateCheckpoint simulates a saved model on its data set's test split at
-// the T values of tList (nil: the run's own list) and returns the results.
-// The data set is the checkpoint's unless dataset is set (e.g. "cifar10" for
-// a model trained on "cifar10-partial"); dataDir overrides where it is read.
-func EvaluateCheckpoint(path string, tList []int, dataset, dataDir string, opt Options) (*Results, error) {
+// Eval says how EvaluateCheckpoint evaluates a saved model; zero fields
+// keep the run's own settings.
+type Eval struct {
+	T []int // time steps reported
+	// Dataset evaluates on another data set's test split (e.g. "cifar10" for
+	// a model trained on "cifar10-partial"); DataDir overrides where it is read.
+	Dataset, DataDir string
+	// Strategy converts the model with another strategy that shares its
+	// thresholds: qcfs, nq, srp and cos all use the learned λ, so SRP and COS
+	// run on a QCFS- or NQ-trained model. StrategyParams are its parameters.
+	Strategy       string
+	StrategyParams map[string]float64
+	// TestLimit evaluates on the first TestLimit test images only (0: all).
+	TestLimit int
+}
+
+// EvaluateCheckpoint simulates a saved model on its data set's test split
+// and returns the results.
+func EvaluateCheckpoint(path string, ev Eval, opt Options) (*Results, error) {
 	c, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, err
@@ -295,15 +343,30 @@ func EvaluateCheckpoint(path string, tList []int, dataset, dataDir string, opt O
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	cfg := meta.Config
-	if dataset != "" && dataset != cfg.Dataset {
-		cfg.Dataset = dataset
+	if ev.Dataset != "" && ev.Dataset != cfg.Dataset {
+		cfg.Dataset = ev.Dataset
 		cfg.DataDir = "" // the run's directory held the other data set
 	}
-	if dataDir != "" {
-		cfg.DataDir = dataDir
+	if ev.DataDir != "" {
+		cfg.DataDir = ev.DataDir
 	}
-	if len(tList) > 0 {
-		cfg.EvalT = tList
+	if len(ev.T) > 0 {
+		cfg.EvalT = ev.T
+	}
+	if ev.TestLimit > 0 {
+		cfg.TestLimit = ev.TestLimit
+	}
+	if ev.Strategy != "" || ev.StrategyParams != nil {
+		if err := convertible(meta.Config, ev.Strategy); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+		if ev.Strategy != "" && ev.Strategy != cfg.Strategy {
+			cfg.Strategy, cfg.StrategyParams = ev.Strategy, nil
+		}
+		if ev.StrategyParams != nil {
+			cfg.StrategyParams = ev.StrategyParams
+		}
+		meta.Config.Strategy, meta.Config.StrategyParams = cfg.Strategy, cfg.StrategyParams
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)

@@ -396,12 +396,8 @@ func (r *runner) trainAll() (*Meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	if warm && r.nw.Strategy.CalibratesNoise() {
-		calib := r.data.Val
-		if r.data.Calib != nil {
-			calib = r.data.Calib
-		}
-		if err := calibrateBeforeTraining(tr, ctx, calib, r.log); err != nil {
+	if warm {
+		if err := calibrateBeforeTraining(tr, r.data, r.log); err != nil {
 			return nil, err
 		}
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nqsnn/nqsnn/snnlib/fit"
@@ -101,13 +104,13 @@ type setting struct {
 
 var settings = []setting{
 	{"dataset", false, "Dataset"}, {"data-dir", true, "DataDir"}, {"model", false, "Model"},
-	{"strategy", false, "Strategy"}, {"neuron", false, "Neuron"}, {"L", false, "Levels"},
+	{"strategy", false, "Strategy"}, {"strategy-param", false, "StrategyParams"}, {"neuron", false, "Neuron"}, {"L", false, "Levels"},
 	{"lambda", false, "Lambda"}, {"noise-t", false, "NoiseT"}, {"noise", false, "Noise"},
 	{"select-t", false, "SelectT"}, {"t", true, "EvalT"}, {"preset", false, "Preset"},
 	{"epochs", true, "Epochs"}, {"batch-size", false, "BatchSize"}, {"lr", false, "LearningRate"},
 	{"momentum", false, "Momentum"}, {"wd", false, "WeightDecay"}, {"dropout", false, "Dropout"},
 	{"augment", false, "Augment"}, {"seed", false, "Seed"}, {"val-fraction", false, "ValFraction"},
-	{"train-limit", false, "TrainLimit"}, {"calib-batches", false, "CalibrationBatches"},
+	{"train-limit", false, "TrainLimit"}, {"test-limit", true, "TestLimit"}, {"calib-batches", false, "CalibrationBatches"},
 	{"noisy-ann", true, "NoisyANN"}, {"devices", true, "Devices"}, {"backend", true, "Backend"},
 	{"weight-init", false, "WeightInit"}, {"init", false, "InitFrom"}, {"calib-augment", false, "CalibAugment"},
 }
@@ -143,6 +146,9 @@ func formatValue(v reflect.Value) string {
 	if ts, ok := v.Interface().([]int); ok {
 		return strings.Trim(strings.ReplaceAll(fmt.Sprint(ts), " ", ","), "[]")
 	}
+	if m, ok := v.Interface().(map[string]float64); ok {
+		return FormatParams(m)
+	}
 	if s, ok := v.Interface().(string); ok && s == "" {
 		return `""`
 	}
@@ -161,7 +167,7 @@ func resumeWith(saved, req Config, done int) (Config, []string, error) {
 			continue
 		}
 		old, now := s.value(&saved), s.value(&req)
-		if reflect.DeepEqual(old.Interface(), now.Interface()) {
+		if reflect.DeepEqual(old.Interface(), now.Interface()) || (old.Kind() == reflect.Map && old.Len() == 0 && now.Len() == 0) {
 			continue
 		}
 		if !s.resumable {
@@ -178,6 +184,8 @@ func resumeWith(saved, req Config, done int) (Config, []string, error) {
 			note = epochsNote(saved, req.Epochs, done)
 		case "t":
 			note = "the final test evaluation reports these T"
+		case "test-limit":
+			note = "the final test evaluation uses that many test images"
 		case "noisy-ann":
 			note = "the final test evaluation follows it"
 		case "devices", "backend", "data-dir":
@@ -208,4 +216,44 @@ func epochsNote(saved Config, epochs, done int) string {
 	}
 	return fmt.Sprintf("training goes on past the old end: epochs %d..%d follow a cosine schedule over %d epochs (epoch %d at lr %.4g), so the run does not equal an uninterrupted %d-epoch run",
 		done+1, epochs, epochs, done+1, now, epochs)
+}
+
+// FormatParams prints strategy parameters as -strategy-param takes them:
+// "name=value,..." sorted by name ("" when there are none).
+func FormatParams(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.FormatFloat(m[k], 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseParams parses "name=value,..." (as -strategy-param takes it) into m,
+// which it creates when nil; a name given twice keeps the last value.
+func ParseParams(m map[string]float64, s string) (map[string]float64, error) {
+	if m == nil {
+		m = map[string]float64{}
+	}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(f, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q is not name=value", f)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: %q is not a finite number", name, value)
+		}
+		m[name] = v
+	}
+	return m, nil
 }

@@ -60,18 +60,21 @@ func warmStart(be backends.Backend, ctx *context.Context, cfg Config, nw snn.Net
 	}
 	// A ReLU source: balance with its own activations, then start λ there.
 	srcNet := nw
-	relu := strategy.DefaultConfig()
-	relu.Percentile = WarmStartPercentile
-	if srcNet.Strategy, err = strategy.ByName("relu", relu); err != nil {
+	if srcNet.Strategy, err = strategy.ByName("relu", strategy.DefaultConfig()); err != nil {
 		return err
 	}
 	sim, err := snn.NewSimulator(be, ctx, srcNet)
 	if err != nil {
 		return err
 	}
-	lambda, err := snn.BalanceThresholds(sim, ds, 0)
+	lambda, err := snn.ActivationPercentiles(sim, ds, WarmStartPercentile, 0)
 	if err != nil {
 		return fmt.Errorf("warm start: setting λ from activations: %w", err)
+	}
+	for i := range lambda {
+		if lambda[i] <= 0 {
+			lambda[i] = 1 // a dead site: any positive λ gives the same silent layer
+		}
 	}
 	fmt.Fprintf(log, "warm start: λ per layer from the %g-th activation percentile: %s\n", WarmStartPercentile, fmtFloats(lambda))
 	return snn.SetSiteScalars(ctx, strategy.LambdaVar, lambda)
@@ -86,17 +89,22 @@ func hasLambda(c *checkpoint.Checkpoint) bool {
 	return false
 }
 
-// calibrateBeforeTraining measures σ of a warm-started NQ model before its
-// first epoch, so fine-tuning trains with the trained model's real gap from
-// the start (a fresh model has none to measure and starts at σ = 0).
-func calibrateBeforeTraining(tr *fit.Trainer, ctx *context.Context, ds train.Dataset, log io.Writer) error {
-	fc := tr.Config()
-	st, err := tr.Simulator().Calibrate(ds, fc.NoiseT, fc.CalibrationBatches)
-	if err != nil {
-		return fmt.Errorf("warm start: calibrating σ: %w", err)
+// calibrateBeforeTraining runs the strategy's after-epoch calibration
+// before the first epoch of a warm start: NQ then fine-tunes with the trained
+// model's real gap from the start (a fresh model has none to measure and
+// starts at σ = 0).
+func calibrateBeforeTraining(tr *fit.Trainer, data *Data, log io.Writer) error {
+	if data.Calib != nil {
+		tr.Calibration = data.Calib
 	}
-	fmt.Fprintf(log, "warm start: σ per layer before the first epoch: %s\n", fmtFloats(st.Std))
-	return snn.SetSigma(ctx, st.Std)
+	c, err := tr.Calibrate(data.Val)
+	if err != nil {
+		return fmt.Errorf("warm start: calibrating before the first epoch: %w", err)
+	}
+	if c.Sigma != nil {
+		fmt.Fprintf(log, "warm start: σ per layer before the first epoch: %s\n", fmtFloats(c.Sigma))
+	}
+	return nil
 }
 
 func fmtFloats(xs []float64) string {

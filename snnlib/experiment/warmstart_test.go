@@ -108,3 +108,37 @@ func TestWarmStart(t *testing.T) {
 		assert.Equal(t, qcfs, res.Config.InitFrom)
 	})
 }
+
+// A QCFS model converts with SRP and COS (they share its λ) on a chosen
+// part of the test set; the results record the strategy, its parameters
+// and its warm-up; a ReLU model cannot be converted with them.
+func TestEvaluateWithOtherStrategy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two tiny runs")
+	}
+	qcfs, relu := trained(t, "qcfs"), trained(t, "relu")
+	opt := Options{Backend: testutil.Backend(t)}
+	plain, err := EvaluateCheckpoint(qcfs, Eval{T: []int{1, 2}, TestLimit: 40}, opt)
+	require.NoError(t, err)
+	assert.Equal(t, 40, plain.Data.TestExamples)
+	assert.Zero(t, plain.Latency)
+	srp, err := EvaluateCheckpoint(qcfs, Eval{T: []int{1, 2}, TestLimit: 40, Strategy: "srp", StrategyParams: map[string]float64{"tau": 3}}, opt)
+	require.NoError(t, err)
+	assert.Equal(t, "srp", srp.Config.Strategy)
+	assert.Equal(t, map[string]float64{"tau": 3}, srp.Config.StrategyParams)
+	assert.Equal(t, 3, srp.Latency)
+	assert.Equal(t, plain.TestANNAccuracy, srp.TestANNAccuracy, "the same ANN")
+	warm := 0.0
+	for _, s := range srp.Sites {
+		warm += s.WarmupSpikesPerExample
+	}
+	assert.Positive(t, warm, "SRP's warm-up spikes are recorded")
+	zero, err := EvaluateCheckpoint(qcfs, Eval{T: []int{1, 2}, TestLimit: 40, Strategy: "cos", StrategyParams: map[string]float64{"rho": 0}}, opt)
+	require.NoError(t, err)
+	assert.Equal(t, plain.Curve, zero.Curve, "COS without warm-up is QCFS")
+
+	_, err = EvaluateCheckpoint(relu, Eval{Strategy: "srp"}, opt)
+	assert.ErrorContains(t, err, `a relu model cannot be converted with srp: its thresholds are "threshold", srp needs "lambda"`)
+	_, err = EvaluateCheckpoint(qcfs, Eval{Strategy: "srp", StrategyParams: map[string]float64{"rho": 1}}, opt)
+	assert.ErrorContains(t, err, `strategy "srp" has no parameter "rho"`)
+}

@@ -30,11 +30,8 @@ type Config struct {
 	LearningRate float64 // initial learning rate (cosine decay per epoch)
 	Momentum     float64 // SGD momentum
 	WeightDecay  float64 // L2 weight decay, on every trainable variable
-	// NoiseT is the noise-induction time step T_n: the SNN window whose gap
-	// sets σ (paper default 4).
-	NoiseT int
 	// SelectT is the SNN window at which validation accuracy selects the
-	// checkpoint (defaults to NoiseT).
+	// checkpoint (default 4, the paper's noise-induction window).
 	SelectT int
 	// CalibrationBatches caps the validation batches used for calibration
 	// and selection (0: all).
@@ -51,9 +48,9 @@ type Config struct {
 }
 
 // Defaults are the reference settings: SGD momentum 0.9, lr 0.05 with cosine
-// decay, weight decay 5e-4, T_n = 4.
+// decay, weight decay 5e-4, checkpoints selected at T = 4.
 func Defaults() Config {
-	return Config{Epochs: 400, LearningRate: 0.05, Momentum: 0.9, WeightDecay: 5e-4, NoiseT: 4}
+	return Config{Epochs: 400, LearningRate: 0.05, Momentum: 0.9, WeightDecay: 5e-4, SelectT: 4}
 }
 
 func (c Config) withDefaults() Config {
@@ -64,11 +61,8 @@ func (c Config) withDefaults() Config {
 	if c.LearningRate == 0 {
 		c.LearningRate = d.LearningRate
 	}
-	if c.NoiseT == 0 {
-		c.NoiseT = d.NoiseT
-	}
 	if c.SelectT == 0 {
-		c.SelectT = c.NoiseT
+		c.SelectT = d.SelectT
 	}
 	return c
 }
@@ -84,8 +78,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fit: momentum must be in [0, 1), got %g", c.Momentum)
 	case c.WeightDecay < 0:
 		return fmt.Errorf("fit: weight decay must be >= 0, got %g", c.WeightDecay)
-	case c.NoiseT < 1 || c.SelectT < 1:
-		return fmt.Errorf("fit: noise-induction and selection T must be >= 1, got %d and %d", c.NoiseT, c.SelectT)
+	case c.SelectT < 1:
+		return fmt.Errorf("fit: selection T must be >= 1, got %d", c.SelectT)
 	case c.Devices < 0:
 		return fmt.Errorf("fit: devices must be >= 0, got %d", c.Devices)
 	}
@@ -192,27 +186,18 @@ func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Pro
 	if rec.ValANNAcc, err = t.EvalANN(valDS, progressPhase(progress, "validate")); err != nil {
 		return nil, err
 	}
-	if t.nw.Strategy.CalibratesNoise() {
-		if progress != nil {
-			progress("calibrate", 0, fmt.Sprintf("T_n=%d", t.cfg.NoiseT))
-		}
-		calib := valDS
-		if t.Calibration != nil {
-			calib = t.Calibration
-		}
-		st, err := t.sim.Calibrate(calib, t.cfg.NoiseT, t.cfg.CalibrationBatches)
-		if err != nil {
-			return nil, fmt.Errorf("calibrating noise: %w", err)
-		}
-		if err := snn.SetSigma(t.ctx, st.Std); err != nil {
-			return nil, err
-		}
-		rec.Mu, rec.Sigma = st.Mean, st.Std
+	// The strategy's hooks: its own calibration after the epoch (NQ: σ for
+	// the next epoch), then what conversion needs (ReLU: balanced thresholds).
+	if progress != nil {
+		progress("calibrate", 0, "")
 	}
-	if t.nw.Strategy.BalancePercentile() > 0 {
-		if _, err := snn.BalanceThresholds(t.sim, valDS, t.cfg.CalibrationBatches); err != nil {
-			return nil, fmt.Errorf("balancing thresholds: %w", err)
-		}
+	c, err := t.nw.Strategy.AfterEpoch(t.calibrator(valDS))
+	if err != nil {
+		return nil, fmt.Errorf("calibrating %s after epoch %d: %w", t.nw.Strategy.Name(), epoch, err)
+	}
+	rec.Mu, rec.Sigma = c.Mu, c.Sigma
+	if err := t.nw.Strategy.BeforeConversion(t.calibrator(valDS)); err != nil {
+		return nil, fmt.Errorf("preparing the %s conversion: %w", t.nw.Strategy.Name(), err)
 	}
 	res, err := t.sim.Evaluate(valDS, t.cfg.SelectT, progressPhase(progress, "snn"))
 	if err != nil {
@@ -222,6 +207,24 @@ func (t *Trainer) RunEpoch(epoch int, trainDS, valDS train.Dataset, progress Pro
 	rec.Lambda = snn.SiteScalars(t.ctx, strategy.LambdaVar)
 	rec.Seconds = time.Since(start).Seconds()
 	return rec, nil
+}
+
+// calibrator is what the strategy's hooks measure with: the gap on the
+// calibration data (the validation data unless Calibration is set),
+// activations on the validation data.
+func (t *Trainer) calibrator(valDS train.Dataset) snn.Calibration {
+	gaps := valDS
+	if t.Calibration != nil {
+		gaps = t.Calibration
+	}
+	return snn.Calibration{Sim: t.sim, Gaps: gaps, Activations: valDS, MaxBatches: t.cfg.CalibrationBatches}
+}
+
+// Calibrate runs the strategy's after-epoch calibration now, e.g. before
+// the first epoch of a warm start, so that NQ fine-tuning trains with the
+// trained model's real gap from its first step.
+func (t *Trainer) Calibrate(valDS train.Dataset) (strategy.Calibration, error) {
+	return t.nw.Strategy.AfterEpoch(t.calibrator(valDS))
 }
 
 func progressPhase(p Progress, phase string) func(int) {

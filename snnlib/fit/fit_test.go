@@ -77,7 +77,7 @@ func TestCalibrationData(t *testing.T) {
 	train := testutil.Blobs(256, 4, 12, 12, 1, 64, 1)
 	val := testutil.Blobs(128, 4, 12, 12, 1, 64, 2)
 	other := testutil.Blobs(128, 4, 12, 12, 1, 64, 3)
-	tr, err := fit.New(b, ctx, network(t, "nq"), fit.Config{Epochs: 1, LearningRate: 0.05, Momentum: 0.9, NoiseT: 4})
+	tr, err := fit.New(b, ctx, network(t, "nq"), fit.Config{Epochs: 1, LearningRate: 0.05, Momentum: 0.9, SelectT: 4})
 	require.NoError(t, err)
 	tr.Calibration = other
 	rec, err := tr.RunEpoch(0, train, val, nil)

@@ -114,12 +114,17 @@ func (n *Net) inputSite(x *Node) int {
 	return -1
 }
 
+// SiteName is the context scope of activation site i ("act00", "act01", ...),
+// where its per-layer variables (λ, σ, thresholds) live.
+func SiteName(i int) string { return fmt.Sprintf("act%02d", i) }
+
 func perExample(x *Node) int { return x.Shape().Size() / x.Shape().Dimensions[0] }
 
 // Act applies the network's activation function at the next site.
 func (n *Net) Act(x *Node) *Node {
 	idx := len(n.Sites)
-	ctx, name := n.scope("act")
+	name := SiteName(idx)
+	ctx := n.ctx.In(name)
 	n.Sites = append(n.Sites, Site{Name: name, Shape: append([]int(nil), x.Shape().Dimensions[1:]...)})
 	y := n.act(ctx, idx, x)
 	n.source[y] = idx

@@ -1,45 +1,34 @@
 package model
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/nqsnn/nqsnn/snnlib/registry"
 )
 
 // Fn builds a network's logits from normalised images [B, H, W, C].
 type Fn func(n *Net, images *Node, numClasses int) *Node
 
-var zoo = map[string]Fn{
-	"cnn":      SmallCNN,
-	"vgg16":    VGG16,
-	"resnet18": ResNet18,
-	"resnet20": ResNet20,
-	"resnet34": ResNet34,
+// Registry holds the models by name; register a new one from an init
+// function so that `nqsnn run -model` and notebooks can pick it.
+var Registry = registry.New[Fn]("model")
+
+func init() {
+	Registry.Register("cnn", SmallCNN)
+	Registry.Register("vgg16", VGG16)
+	Registry.Register("resnet18", ResNet18)
+	Registry.Register("resnet20", ResNet20)
+	Registry.Register("resnet34", ResNet34)
 }
 
 // Register adds a model under name, replacing any existing one.
-func Register(name string, fn Fn) { zoo[name] = fn }
+func Register(name string, fn Fn) { Registry.Register(name, fn) }
 
 // Names lists the registered models, sorted.
-func Names() []string {
-	names := make([]string, 0, len(zoo))
-	for k := range zoo {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return Registry.Names() }
 
 // ByName returns the model registered under name.
-func ByName(name string) (Fn, error) {
-	fn, ok := zoo[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return fn, nil
-}
+func ByName(name string) (Fn, error) { return Registry.Lookup(name) }
 
 // SmallCNN is the quick MNIST model: two conv-BN-act-pool stages (16 and 32
 // channels) and a two-layer classifier (3 activation sites). Sized so the

@@ -7,24 +7,33 @@
 package neuron
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/nqsnn/nqsnn/snnlib/registry"
 )
+
+// State is a layer's neuron state: one tensor per state variable, each shaped
+// like the layer's input current. State[0] is the membrane potential (what
+// analysis reads as the residual membrane); models with more state (adaptive
+// thresholds, gates, counters) append theirs after it.
+type State []*Node
+
+// Membrane returns the membrane potential, State[0].
+func (s State) Membrane() *Node { return s[0] }
 
 // Model is a spiking neuron's dynamics.
 type Model interface {
 	// Name is the registry name of the model.
 	Name() string
-	// Init returns the membrane potential at t = 0 for a layer whose input
-	// current has the shape of like, given the threshold θ (a scalar node).
-	Init(like, theta *Node) *Node
-	// Step integrates input current z into membrane v and fires. It returns the
-	// output (spikes scaled by θ, so that the firing rate times θ estimates the
-	// ANN activation) and the membrane after reset.
-	Step(v, z, theta *Node) (out, next *Node)
+	// Init returns the state at t = 0 for a layer whose input current has the
+	// shape of like, given the threshold θ (a scalar node).
+	Init(like, theta *Node) State
+	// Step integrates input current z into state s and fires. It returns the
+	// output passed to the next layer (spikes scaled by θ, so that the firing
+	// rate times θ estimates the ANN activation), the number of spikes each
+	// neuron emitted (what energy estimates count; not always output/θ, e.g.
+	// for burst or signed spikes) and the next state.
+	Step(s State, z, theta *Node) (out, spikes *Node, next State)
 }
 
 // IF is the integrate-and-fire neuron of the paper: membrane starting at
@@ -40,16 +49,16 @@ type IF struct {
 func (m IF) Name() string { return "if" }
 
 // Init implements Model.
-func (m IF) Init(like, theta *Node) *Node {
-	return MulScalar(BroadcastToShape(theta, like.Shape()), m.InitFraction)
+func (m IF) Init(like, theta *Node) State {
+	return State{MulScalar(BroadcastToShape(theta, like.Shape()), m.InitFraction)}
 }
 
 // Step implements Model.
-func (m IF) Step(v, z, theta *Node) (out, next *Node) {
-	v = Add(v, z)
-	spike := ConvertDType(GreaterOrEqual(v, BroadcastToShape(theta, v.Shape())), v.DType())
-	out = Mul(spike, theta)
-	return out, Sub(v, out)
+func (m IF) Step(s State, z, theta *Node) (out, spikes *Node, next State) {
+	v := Add(s.Membrane(), z)
+	spikes = ConvertDType(GreaterOrEqual(v, BroadcastToShape(theta, v.Shape())), v.DType())
+	out = Mul(spikes, theta)
+	return out, spikes, State{Sub(v, out)}
 }
 
 // IFResetToZero is the integrate-and-fire neuron with reset to zero: the charge
@@ -61,36 +70,33 @@ type IFResetToZero struct{ IF }
 func (m IFResetToZero) Name() string { return "if-reset-zero" }
 
 // Step implements Model.
-func (m IFResetToZero) Step(v, z, theta *Node) (out, next *Node) {
-	v = Add(v, z)
-	spike := ConvertDType(GreaterOrEqual(v, BroadcastToShape(theta, v.Shape())), v.DType())
-	out = Mul(spike, theta)
-	return out, Mul(v, OneMinus(spike))
+func (m IFResetToZero) Step(s State, z, theta *Node) (out, spikes *Node, next State) {
+	v := Add(s.Membrane(), z)
+	spikes = ConvertDType(GreaterOrEqual(v, BroadcastToShape(theta, v.Shape())), v.DType())
+	out = Mul(spikes, theta)
+	return out, spikes, State{Mul(v, OneMinus(spikes))}
 }
 
-var registry = map[string]func() Model{
-	"if":            func() Model { return IF{InitFraction: 0.5} },
-	"if-reset-zero": func() Model { return IFResetToZero{IF{InitFraction: 0.5}} },
+// Registry holds the neuron models by name; register a new one from an init
+// function so that `nqsnn run -neuron` and notebooks can pick it.
+var Registry = registry.New[func() Model]("neuron model")
+
+func init() {
+	Registry.Register("if", func() Model { return IF{InitFraction: 0.5} })
+	Registry.Register("if-reset-zero", func() Model { return IFResetToZero{IF{InitFraction: 0.5}} })
 }
 
 // Register adds a neuron model under name; it replaces an existing entry.
-func Register(name string, factory func() Model) { registry[name] = factory }
+func Register(name string, factory func() Model) { Registry.Register(name, factory) }
 
 // Names lists the registered neuron models, sorted.
-func Names() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return Registry.Names() }
 
 // ByName returns the neuron model registered under name.
 func ByName(name string) (Model, error) {
-	f, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown neuron model %q (known: %s)", name, strings.Join(Names(), ", "))
+	f, err := Registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	return f(), nil
 }

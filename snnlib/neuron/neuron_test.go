@@ -34,7 +34,7 @@ func TestIFEqualsQCFSAtTEqualsL(t *testing.T) {
 				sum := ZerosLike(z)
 				for range L {
 					var out *Node
-					out, v = m.Step(v, z, th)
+					out, _, v = m.Step(v, z, th)
 					sum = Add(sum, out)
 				}
 				return []*Node{DivScalar(sum, float64(L)), nq.QCFS(z, th, L)}
@@ -59,14 +59,16 @@ func TestIFGraphMatchesScalarReference(t *testing.T) {
 		th := Scalar(g, z.DType(), 1.0)
 		m := neuron.IF{InitFraction: 0.5}
 		v := m.Init(Slice(z, AxisElem(0)), th)
-		var outs, mems []*Node
+		var outs, mems, counts []*Node
 		for i := range len(zs) {
-			var out *Node
-			out, v = m.Step(v, Slice(z, AxisElem(i)), th)
-			outs, mems = append(outs, out), append(mems, v)
+			var out, spikes *Node
+			out, spikes, v = m.Step(v, Slice(z, AxisElem(i)), th)
+			outs, mems, counts = append(outs, out), append(mems, v.Membrane()), append(counts, spikes)
 		}
-		return []*Node{Concatenate(outs, 0), Concatenate(mems, 0)}
+		return []*Node{Concatenate(outs, 0), Concatenate(mems, 0), Concatenate(counts, 0)}
 	}, zs)
+	// At θ = 1 the spike count equals the output.
+	assert.InDeltaSlice(t, trace.Output, tensors.MustCopyFlatData[float64](got[2]), 1e-12)
 	assert.InDeltaSlice(t, trace.Output, tensors.MustCopyFlatData[float64](got[0]), 1e-12)
 	assert.InDeltaSlice(t, trace.Membrane, tensors.MustCopyFlatData[float64](got[1]), 1e-12)
 	// Reset by subtraction keeps the charge: membrane + emitted = v0 + input.
@@ -82,11 +84,12 @@ func TestIFResetToZeroLosesCharge(t *testing.T) {
 	b := testutil.Backend(t)
 	got := testutil.Run(t, b, func(z *Node) []*Node {
 		th := Scalar(z.Graph(), z.DType(), 1.0)
-		out, v := neuron.IFResetToZero{}.Step(ZerosLike(z), z, th)
-		return []*Node{out, v}
-	}, []float64{1.6, 0.4})
-	assert.Equal(t, []float64{1, 0}, tensors.MustCopyFlatData[float64](got[0]))
-	assert.Equal(t, []float64{0, 0.4}, tensors.MustCopyFlatData[float64](got[1]), "the 0.6 above threshold is lost")
+		out, spikes, v := neuron.IFResetToZero{}.Step(neuron.State{ZerosLike(z)}, z, MulScalar(th, 2))
+		return []*Node{out, v.Membrane(), spikes}
+	}, []float64{3.2, 0.8})
+	assert.Equal(t, []float64{2, 0}, tensors.MustCopyFlatData[float64](got[0]), "output is spikes·θ")
+	assert.Equal(t, []float64{0, 0.8}, tensors.MustCopyFlatData[float64](got[1]), "the 1.2 above threshold is lost")
+	assert.Equal(t, []float64{1, 0}, tensors.MustCopyFlatData[float64](got[2]), "one spike, not output/θ")
 }
 
 func TestByName(t *testing.T) {

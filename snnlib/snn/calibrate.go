@@ -1,7 +1,6 @@
 package snn
 
 import (
-	"fmt"
 	"math"
 	"sort"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 
+	"github.com/nqsnn/nqsnn/snnlib/model"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
@@ -99,10 +99,8 @@ func (s *Simulator) gapGraph(ctx *context.Context, in []*Node, T int) []*Node {
 
 // siteVariable returns the variable name of site i's scope in ctx's model scope.
 func siteVariable(ctx *context.Context, site int, name string) *context.Variable {
-	return ctx.In(ModelScope).In(siteName(site)).GetVariable(name)
+	return ctx.In(ModelScope).In(model.SiteName(site)).GetVariable(name)
 }
-
-func siteName(i int) string { return fmt.Sprintf("act%02d", i) }
 
 // SetSigma writes σ_l into each site's noise variable (strategy "nq").
 func SetSigma(ctx *context.Context, sigma []float64) error {
@@ -132,7 +130,7 @@ func SetSiteScalars(ctx *context.Context, name string, values []float64) error {
 	for i, x := range values {
 		v := siteVariable(ctx, i, name)
 		if v == nil {
-			return errorf("site %d (%s) has no variable %q: build the network first", i, siteName(i), name)
+			return errorf("site %d (%s) has no variable %q: build the network first", i, model.SiteName(i), name)
 		}
 		if err := v.SetValue(tensors.FromScalar(float32(x))); err != nil {
 			return err
@@ -141,13 +139,13 @@ func SetSiteScalars(ctx *context.Context, name string, values []float64) error {
 	return nil
 }
 
-// BalanceThresholds sets every site's threshold to the strategy's percentile
-// of its ANN activations on up to maxBatches batches of ds (data-based
-// threshold balancing, Rueckauer et al. 2017). It returns the thresholds.
-func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float64, error) {
-	p := s.nw.Strategy.BalancePercentile()
-	if p <= 0 {
-		return nil, errorf("strategy %q learns its thresholds; nothing to balance", s.nw.Strategy.Name())
+// ActivationPercentiles returns, per site, the p-th percentile (0..100) of
+// the ANN activations on up to maxBatches batches of ds (all when
+// maxBatches <= 0), e.g. for data-based threshold balancing (Rueckauer et al.
+// 2017) or a warm start's λ.
+func ActivationPercentiles(s *Simulator, ds train.Dataset, p float64, maxBatches int) ([]float64, error) {
+	if !(p > 0 && p <= 100) {
+		return nil, errorf("percentile must be in (0, 100], got %g", p)
 	}
 	exec, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
 		var acts []*Node
@@ -192,16 +190,44 @@ func BalanceThresholds(s *Simulator, ds train.Dataset, maxBatches int) ([]float6
 		return nil, err
 	}
 	if batches == 0 {
-		return nil, errorf("balancing data set %q yielded no batches", ds.Name())
+		return nil, errorf("data set %q yielded no batches", ds.Name())
 	}
-	th := make([]float64, len(samples))
+	out := make([]float64, len(samples))
 	for i, xs := range samples {
-		th[i] = Percentile(xs, p)
-		if th[i] <= 0 {
-			th[i] = 1 // a dead site: any positive threshold gives the same (silent) layer
-		}
+		out[i] = Percentile(xs, p)
 	}
-	return th, SetSiteScalars(s.ctx, strategy.ThresholdVar, th)
+	return out, nil
+}
+
+// Calibration is the strategy.Calibrator of a simulator on a run's data: the
+// strategy's hooks measure through it (package fit builds one per epoch).
+type Calibration struct {
+	Sim *Simulator
+	// Gaps is the data the ANN/SNN gap is measured on; Activations the data
+	// activation percentiles are taken on (both: validation data).
+	Gaps, Activations train.Dataset
+	MaxBatches        int // cap on the batches of each (0: all)
+}
+
+var _ strategy.Calibrator = Calibration{}
+
+// Gap implements strategy.Calibrator.
+func (c Calibration) Gap(T int) (mean, std []float64, err error) {
+	st, err := c.Sim.Calibrate(c.Gaps, T, c.MaxBatches)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st.Mean, st.Std, nil
+}
+
+// ActivationPercentile implements strategy.Calibrator.
+func (c Calibration) ActivationPercentile(p float64) ([]float64, error) {
+	return ActivationPercentiles(c.Sim, c.Activations, p, c.MaxBatches)
+}
+
+// SetSiteScalars implements strategy.Calibrator.
+func (c Calibration) SetSiteScalars(name string, values []float64) error {
+	return SetSiteScalars(c.Sim.ctx, name, values)
 }
 
 // Percentile returns the p-th percentile (0..100) of xs by linear

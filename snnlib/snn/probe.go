@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
-	"github.com/nqsnn/nqsnn/snnlib/strategy"
+	"github.com/nqsnn/nqsnn/snnlib/model"
 )
 
 // Probe simulates one batch for T steps and returns, per activation site,
@@ -49,10 +49,7 @@ func (s *Simulator) Probe(images, labels *tensors.Tensor, T, levels int) ([]anal
 	}
 	defer freeAll(outs)
 	n := len(w.Membrane)
-	thresholds := SiteScalars(s.ctx, strategy.LambdaVar)
-	if s.nw.Strategy.BalancePercentile() > 0 {
-		thresholds = SiteScalars(s.ctx, strategy.ThresholdVar)
-	}
+	thresholds := SiteScalars(s.ctx, s.nw.Strategy.ThresholdVar())
 	layers := make([]analysis.LayerData, n)
 	for i := range n {
 		theta := 1.0
@@ -61,15 +58,14 @@ func (s *Simulator) Probe(images, labels *tensors.Tensor, T, levels int) ([]anal
 		}
 		z := tensors.MustCopyFlatData[float32](w.InputSum[i])
 		osum := tensors.MustCopyFlatData[float32](w.OutSum[i])
+		count := tensors.MustCopyFlatData[float32](w.SpikeSum[i])
 		rate := make([]float32, len(osum))
-		count := make([]float32, len(osum))
 		for j := range z {
 			z[j] /= float32(T)
 			rate[j] = osum[j] / float32(T)
-			count[j] = osum[j] / float32(theta)
 		}
 		layers[i] = analysis.LayerData{
-			Index: i, Name: siteName(i), Theta: theta, Levels: levels, T: T,
+			Index: i, Name: model.SiteName(i), Theta: theta, Levels: levels, T: T,
 			Z: z, ANN: tensors.MustCopyFlatData[float32](outs[i]), ANNOnSNNInput: tensors.MustCopyFlatData[float32](outs[n+i]),
 			Rate: rate, Residual: tensors.MustCopyFlatData[float32](w.Membrane[i]), SpikeCount: count,
 		}
@@ -92,7 +88,7 @@ func (s *Simulator) Raster(images, labels *tensors.Tensor, T, site, example int,
 			return errorf("site %d out of range [0, %d)", site, len(w.Membrane))
 		}
 		v := tensors.MustCopyFlatData[float32](w.Membrane[site])
-		o := tensors.MustCopyFlatData[float32](w.OutSum[site])
+		o := tensors.MustCopyFlatData[float32](w.SpikeSum[site])
 		per := len(v) / w.Membrane[site].Shape().Dimensions[0]
 		if example < 0 || example >= w.Membrane[site].Shape().Dimensions[0] {
 			return errorf("example %d out of range [0, %d)", example, w.Membrane[site].Shape().Dimensions[0])
@@ -102,7 +98,7 @@ func (s *Simulator) Raster(images, labels *tensors.Tensor, T, site, example int,
 				return errorf("neuron %d out of range [0, %d) at site %d", nidx, per, site)
 			}
 			j := example*per + nidx
-			spikes[k] = append(spikes[k], float64(o[j]) > prev[k]+1e-9)
+			spikes[k] = append(spikes[k], float64(o[j]) > prev[k])
 			prev[k] = float64(o[j])
 			membrane[k] = append(membrane[k], float64(v[j]))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 
 	"github.com/nqsnn/nqsnn/snnlib/model"
+	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
 // Simulator runs the converted SNN of a Network.
@@ -22,15 +23,22 @@ type Simulator struct {
 	backend backends.Backend
 	ctx     *context.Context
 	record  bool
-	nSites  int
-	init    *context.Exec
-	step    *context.Exec
+	// sim is the strategy's simulation (its neuron and warm-up phases), known
+	// once the init graph has counted the sites.
+	sim strategy.Simulation
+	// stateLen[i] is the number of state tensors of site i's neuron.
+	stateLen []int
+	init     *context.Exec
+	step     *context.Exec
 	// steps caches the compiled step graph of each mode (plain, recording),
 	// so calibration after every epoch does not recompile.
 	steps [2]*context.Exec
-	probe *context.Exec
-	gaps  map[int]*context.Exec // calibration graphs by window T
-	// onStep, when set, sees the state after every step (recording mode).
+	// starts holds the phase-start graphs by phase (len(sim.Warmup) is the
+	// scored window's).
+	starts map[int]*context.Exec
+	probe  *context.Exec
+	gaps   map[int]*context.Exec // calibration graphs by window T
+	// onStep, when set, sees the state after every scored step (recording mode).
 	onStep func(t int, w *Window) error
 	// Stop, if set, is polled before every time step of RunBatch (so also of
 	// Evaluate, Calibrate and Probe); when it returns true the simulation
@@ -50,9 +58,9 @@ func NewSimulator(backend backends.Backend, ctx *context.Context, nw Network) (*
 	return &Simulator{nw: nw, backend: backend, ctx: ctx}, nil
 }
 
-// Record makes the simulator keep, per neuron, the summed input current and
-// summed output over the window (needed by calibration and analysis; costs
-// two extra tensors per layer).
+// Record makes the simulator keep, per neuron, the summed input current,
+// output and spike count over the scored window (needed by calibration and
+// analysis; costs three extra tensors per layer).
 func (s *Simulator) Record(on bool) *Simulator {
 	s.record = on
 	s.step = s.steps[boolIndex(on)]
@@ -65,6 +73,27 @@ func (s *Simulator) threshold(ctx *context.Context, z *Node) *Node {
 	return ConvertDType(s.nw.Strategy.Threshold(ctx, z.Graph()), z.DType())
 }
 
+// nSites is the number of activation sites (after compile).
+func (s *Simulator) nSites() int { return len(s.stateLen) }
+
+// nState is the number of state tensors of all sites together.
+func (s *Simulator) nState() int {
+	n := 0
+	for _, k := range s.stateLen {
+		n += k
+	}
+	return n
+}
+
+// siteStates splits a flat list of state tensors or nodes by site.
+func siteStates[T any](lens []int, flat []T) [][]T {
+	out := make([][]T, len(lens))
+	for i, k := range lens {
+		out[i], flat = flat[:k:k], flat[k:]
+	}
+	return out
+}
+
 func (s *Simulator) compile() error {
 	if s.step != nil {
 		return nil
@@ -72,13 +101,23 @@ func (s *Simulator) compile() error {
 	var err error
 	if s.init == nil {
 		s.init, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
-			var v []*Node
+			var zs, thetas []*Node
 			net := model.NewNet(ctx, func(ctx *context.Context, i int, z *Node) *Node {
-				v = append(v, s.nw.Neuron.Init(z, s.threshold(ctx, z)))
+				zs, thetas = append(zs, z), append(thetas, s.threshold(ctx, z))
 				return z
 			}).FoldBatchNorm(true)
 			logits := s.nw.Model(net, x, s.nw.NumClasses)
-			s.nSites = len(v)
+			s.sim = s.nw.Strategy.Simulation(s.nw.Neuron, len(zs))
+			if s.sim.Neuron == nil {
+				s.sim.Neuron = s.nw.Neuron
+			}
+			s.stateLen = make([]int, len(zs))
+			var v []*Node
+			for i, z := range zs {
+				st := s.sim.Neuron.Init(z, thetas[i])
+				s.stateLen[i] = len(st)
+				v = append(v, st...)
+			}
 			// The logits are returned (and dropped) so that every graph input is
 			// an ancestor of some output: simplego sizes its buffers by the outputs.
 			return append(v, logits)
@@ -103,25 +142,35 @@ func boolIndex(b bool) int {
 	return 0
 }
 
-// stepGraph inputs: x, labels, acc, v[n] (+ zsum[n], osum[n] when recording).
-// outputs: acc', correct, spikes[n], v'[n] (+ zsum'[n], osum'[n]).
+// stepGraph inputs: x, labels, acc, state (flat, all sites) (+ zsum[n],
+// osum[n], ssum[n] when recording). Outputs: acc', correct, spikes[n],
+// state' (+ zsum'[n], osum'[n], ssum'[n]).
 func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*Node {
-	n := s.nSites
+	n, ns := s.nSites(), s.nState()
 	x, labels, acc := in[0], in[1], in[2]
-	v := in[3 : 3+n]
-	var zs, os []*Node
+	states := siteStates(s.stateLen, in[3:3+ns])
+	var sums [3][]*Node // input, output, spikes summed over the window
 	if record {
-		zs, os = in[3+n:3+2*n], in[3+2*n:3+3*n]
+		for k := range sums {
+			sums[k] = in[3+ns+k*n : 3+ns+(k+1)*n]
+		}
 	}
-	nv, nz, no := make([]*Node, n), make([]*Node, n), make([]*Node, n)
+	next := make([][]*Node, n)
 	spikes := make([]*Node, n)
+	var nsums [3][]*Node
+	for k := range nsums {
+		nsums[k] = make([]*Node, n)
+	}
 	net := model.NewNet(ctx, func(ctx *context.Context, i int, z *Node) *Node {
 		theta := s.threshold(ctx, z)
-		out, next := s.nw.Neuron.Step(v[i], z, theta)
-		nv[i] = next
-		spikes[i] = Div(ReduceAllSum(out), theta)
+		out, sp, st := s.sim.Neuron.Step(states[i], z, theta)
+		if len(st) != s.stateLen[i] {
+			panic(errorf("neuron %s returned %d state tensors, its Init %d", s.sim.Neuron.Name(), len(st), s.stateLen[i]))
+		}
+		next[i] = st
+		spikes[i] = ReduceAllSum(sp)
 		if record {
-			nz[i], no[i] = Add(zs[i], z), Add(os[i], out)
+			nsums[0][i], nsums[1][i], nsums[2][i] = Add(sums[0][i], z), Add(sums[1][i], out), Add(sums[2][i], sp)
 		}
 		return out
 	}).FoldBatchNorm(true)
@@ -129,11 +178,48 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*
 	pred := ArgMax(acc, 1, dtypes.Int32)
 	labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
 	correct := ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
-	out := append([]*Node{acc, correct, Stack(spikes, 0)}, nv...)
+	out := []*Node{acc, correct, Stack(spikes, 0)}
+	for _, st := range next {
+		out = append(out, st...)
+	}
 	if record {
-		out = append(append(out, nz...), no...)
+		for k := range nsums {
+			out = append(out, nsums[k]...)
+		}
 	}
 	return out
+}
+
+// startExec compiles phase's Start applied to every site: inputs and outputs the
+// flat state. The strategy must keep every site's number of state tensors.
+func (s *Simulator) startExec(phase int, start strategy.StartFunc) (*context.Exec, error) {
+	if e := s.starts[phase]; e != nil {
+		return e, nil
+	}
+	e, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
+		var out []*Node
+		keep := ScalarZero(in[0].Graph(), in[0].DType())
+		for i, st := range siteStates(s.stateLen, in) {
+			theta := ConvertDType(s.nw.Strategy.Threshold(ctx.In(model.SiteName(i)), in[0].Graph()), st[0].DType())
+			next := start(i, st, theta)
+			if len(next) != len(st) {
+				panic(errorf("strategy %s: phase start of site %d returned %d state tensors, want %d", s.nw.Strategy.Name(), i, len(next), len(st)))
+			}
+			out = append(out, next...)
+			for _, x := range st { // see compile: every input must feed an output
+				keep = Add(keep, ReduceAllSum(x))
+			}
+		}
+		return append(out, keep)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.starts == nil {
+		s.starts = map[int]*context.Exec{}
+	}
+	s.starts[phase] = e
+	return e, nil
 }
 
 // Window is the state of one batch after a simulation window.
@@ -143,11 +229,13 @@ type Window struct {
 	Membrane []*tensors.Tensor // membrane per site at the end of the window
 	InputSum []*tensors.Tensor // summed input current per site (Record only)
 	OutSum   []*tensors.Tensor // summed output (spikes·θ) per site (Record only)
+	SpikeSum []*tensors.Tensor // spikes per neuron over the window (Record only)
+	rest     []*tensors.Tensor // the neurons' other state tensors
 }
 
 // Free releases the window's tensors.
 func (w *Window) Free() {
-	for _, list := range [][]*tensors.Tensor{{w.Logits}, w.Membrane, w.InputSum, w.OutSum} {
+	for _, list := range [][]*tensors.Tensor{{w.Logits}, w.Membrane, w.InputSum, w.OutSum, w.SpikeSum, w.rest} {
 		for _, t := range list {
 			if t != nil {
 				t.FinalizeAll()
@@ -161,11 +249,95 @@ type BatchResult struct {
 	Size    int         // examples in the batch
 	Correct []int       // correct predictions at t = 1..T
 	Spikes  [][]float64 // [t][site] spikes emitted at step t by the whole batch
-	Window  *Window     // final state; the caller frees it
+	// WarmupSpikes[site] are the spikes of the strategy's warm-up phases that
+	// count as its cost (nil without warm-up).
+	WarmupSpikes []float64
+	Window       *Window // final state; the caller frees it
 }
 
-// RunBatch simulates T steps on one batch (images [B, H, W, C] float32, labels
-// [B] or [B, 1] integers).
+// batchState is the simulation state of one batch: acc, the flat neuron
+// state, and (recording) the window sums.
+type batchState struct {
+	s    *Simulator
+	list []*tensors.Tensor
+}
+
+func (b *batchState) neurons() []*tensors.Tensor { return b.list[1 : 1+b.s.nState()] }
+
+// resetWindow zeroes the summed logits and the recorded sums: the scored
+// window starts here.
+func (b *batchState) resetWindow() {
+	ns := b.s.nState()
+	for i, t := range b.list {
+		if i == 0 || i > ns {
+			shape := t.Shape()
+			t.FinalizeAll()
+			b.list[i] = tensors.FromShape(shape)
+		}
+	}
+}
+
+// step runs one time step and returns the spikes per site.
+func (b *batchState) step(images, labels *tensors.Tensor) (correct int, spikes []float64, err error) {
+	s := b.s
+	if s.Stop != nil && s.Stop() {
+		return 0, nil, ErrStopped
+	}
+	out, err := s.step.Exec(append([]any{images, labels}, anySlice(b.list)...)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	freeAll(b.list)
+	correct = int(tensors.ToScalar[int32](out[1]))
+	sp := tensors.MustCopyFlatData[float32](out[2])
+	spikes = make([]float64, len(sp))
+	for i, x := range sp {
+		spikes[i] = float64(x)
+	}
+	out[1].FinalizeAll()
+	out[2].FinalizeAll()
+	b.list = append(out[:1:1], out[3:]...)
+	return correct, spikes, nil
+}
+
+// start applies a phase start to the neuron state.
+func (b *batchState) start(phase int, fn strategy.StartFunc) error {
+	if fn == nil {
+		return nil
+	}
+	e, err := b.s.startExec(phase, fn)
+	if err != nil {
+		return err
+	}
+	ns := b.s.nState()
+	out, err := e.Exec(anySlice(b.neurons())...)
+	if err != nil {
+		return err
+	}
+	freeAll(b.neurons())
+	out[ns].FinalizeAll()
+	copy(b.list[1:1+ns], out[:ns])
+	return nil
+}
+
+// window views the state as a Window (which then owns the tensors).
+func (b *batchState) window(T int) *Window {
+	s := b.s
+	n, ns := s.nSites(), s.nState()
+	w := &Window{T: T, Logits: b.list[0]}
+	for _, st := range siteStates(s.stateLen, b.list[1:1+ns]) {
+		w.Membrane = append(w.Membrane, st[0])
+		w.rest = append(w.rest, st[1:]...)
+	}
+	if s.record {
+		sums := b.list[1+ns:]
+		w.InputSum, w.OutSum, w.SpikeSum = sums[:n], sums[n:2*n], sums[2*n:3*n]
+	}
+	return w
+}
+
+// RunBatch simulates one batch (images [B, H, W, C] float32, labels [B] or
+// [B, 1] integers): the strategy's warm-up phases, then T scored steps.
 func (s *Simulator) RunBatch(images, labels *tensors.Tensor, T int) (*BatchResult, error) {
 	if T < 1 {
 		return nil, errorf("number of time steps must be >= 1, got %d", T)
@@ -177,63 +349,79 @@ func (s *Simulator) RunBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	if labels.Shape().Size() != b {
 		return nil, errorf("%d labels for a batch of %d images", labels.Shape().Size(), b)
 	}
-	var err error
-	if cerr := TryCatchError(func() { err = s.compile() }); cerr != nil {
-		return nil, cerr
-	}
-	if err != nil {
+	var res *BatchResult
+	err := TryCatchError(func() {
+		var err error
+		if res, err = s.runBatch(images, labels, T); err != nil {
+			panic(err)
+		}
+	})
+	return res, err
+}
+
+func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResult, error) {
+	if err := s.compile(); err != nil {
 		return nil, err
 	}
 	v, err := s.init.Exec(images)
 	if err != nil {
 		return nil, err
 	}
-	n := s.nSites
-	v[n].FinalizeAll()
-	v = v[:n]
-	// state = acc, v[n] (, zsum[n], osum[n])
-	state := append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v...)
+	n, ns := s.nSites(), s.nState()
+	v[ns].FinalizeAll()
+	b := images.Shape().Dimensions[0]
+	st := &batchState{s: s, list: append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v[:ns]...)}
 	if s.record {
-		for k := 0; k < 2; k++ {
-			for _, vi := range v {
-				state = append(state, tensors.FromShape(vi.Shape()))
+		sites := siteStates(s.stateLen, v[:ns])
+		for range 3 {
+			for i := range n {
+				st.list = append(st.list, tensors.FromShape(sites[i][0].Shape()))
 			}
 		}
 	}
 	res := &BatchResult{Size: b, Correct: make([]int, T), Spikes: make([][]float64, T)}
-	for t := 0; t < T; t++ {
-		if s.Stop != nil && s.Stop() {
-			freeAll(state)
-			return nil, ErrStopped
+	fail := func(err error) (*BatchResult, error) {
+		freeAll(st.list)
+		return nil, err
+	}
+	for pi, p := range s.sim.Warmup {
+		if err := st.start(pi, p.Start); err != nil {
+			return fail(err)
 		}
-		args := append([]any{images, labels}, anySlice(state)...)
-		out, err := s.step.Exec(args...)
-		freeAll(state)
-		if err != nil {
-			return nil, err
+		if res.WarmupSpikes == nil {
+			res.WarmupSpikes = make([]float64, n)
 		}
-		res.Correct[t] = int(tensors.ToScalar[int32](out[1]))
-		sp := tensors.MustCopyFlatData[float32](out[2])
-		res.Spikes[t] = make([]float64, n)
-		for i, x := range sp {
-			res.Spikes[t][i] = float64(x)
-		}
-		out[1].FinalizeAll()
-		out[2].FinalizeAll()
-		state = append(out[:1:1], out[3:]...)
-		if s.onStep != nil && s.record {
-			w := &Window{T: t + 1, Logits: state[0], Membrane: state[1 : 1+n], InputSum: state[1+n : 1+2*n], OutSum: state[1+2*n : 1+3*n]}
-			if err := s.onStep(t, w); err != nil {
-				freeAll(state)
-				return nil, err
+		for range p.Steps {
+			_, spikes, err := st.step(images, labels)
+			if err != nil {
+				return fail(err)
+			}
+			for i, x := range spikes {
+				if p.Charged == nil || p.Charged(i) {
+					res.WarmupSpikes[i] += x
+				}
 			}
 		}
 	}
-	w := &Window{T: T, Logits: state[0], Membrane: state[1 : 1+n]}
-	if s.record {
-		w.InputSum, w.OutSum = state[1+n:1+2*n], state[1+2*n:1+3*n]
+	if err := st.start(len(s.sim.Warmup), s.sim.Start); err != nil {
+		return fail(err)
 	}
-	res.Window = w
+	if len(s.sim.Warmup) > 0 {
+		st.resetWindow()
+	}
+	for t := range T {
+		var err error
+		if res.Correct[t], res.Spikes[t], err = st.step(images, labels); err != nil {
+			return fail(err)
+		}
+		if s.onStep != nil && s.record {
+			w := st.window(t + 1)
+			if err := s.onStep(t, w); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	res.Window = st.window(T)
 	return res, nil
 }
 
@@ -259,6 +447,14 @@ type Result struct {
 	// SpikesPerExample[t][site] is the mean number of spikes one example causes
 	// at site at step t+1.
 	SpikesPerExample [][]float64
+	// Latency is the number of steps the strategy needs before its scored
+	// window (SRP's τ, COS's ρ; 0 for a plain simulation): the SNN answers at
+	// t after Latency + t steps.
+	Latency int
+	// WarmupSpikesPerExample[site] is the mean number of spikes one example
+	// causes at site during the warm-up (nil without warm-up): a cost of the
+	// strategy, like Latency.
+	WarmupSpikesPerExample []float64
 }
 
 // Evaluate simulates every batch of ds (one epoch; ds is reset first) for T
@@ -273,6 +469,14 @@ func (s *Simulator) Evaluate(ds train.Dataset, T int, progress func(examples int
 			return err
 		}
 		br.Window.Free()
+		if br.WarmupSpikes != nil {
+			if res.WarmupSpikesPerExample == nil {
+				res.WarmupSpikesPerExample = make([]float64, len(br.WarmupSpikes))
+			}
+			for i, x := range br.WarmupSpikes {
+				res.WarmupSpikesPerExample[i] += x
+			}
+		}
 		for t := range T {
 			correct[t] += br.Correct[t]
 			if res.SpikesPerExample[t] == nil {
@@ -293,6 +497,10 @@ func (s *Simulator) Evaluate(ds train.Dataset, T int, progress func(examples int
 	}
 	if res.Examples == 0 {
 		return nil, errorf("data set %q yielded no examples", ds.Name())
+	}
+	res.Latency = s.sim.Latency
+	for i := range res.WarmupSpikesPerExample {
+		res.WarmupSpikesPerExample[i] /= float64(res.Examples)
 	}
 	for t := range T {
 		res.Accuracy[t] = float64(correct[t]) / float64(res.Examples)
