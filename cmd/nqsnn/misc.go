@@ -14,6 +14,7 @@ import (
 	"github.com/nqsnn/nqsnn/datasets"
 	"github.com/nqsnn/nqsnn/datasets/augment"
 	"github.com/nqsnn/nqsnn/snnlib/backend"
+	"github.com/nqsnn/nqsnn/snnlib/bench"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 )
 
@@ -76,7 +77,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s matmul: %w", name, err)
 		}
-		res, err := experiment.Bench(b, experiment.BenchSpec{Model: *model, Strategy: *strat, Noise: *noise,
+		res, err := bench.Bench(b, bench.BenchSpec{Model: *model, Strategy: *strat, Noise: *noise,
 			Example: []int{32, 32, 3}, Batch: *batch, Steps: *steps, Devices: *devices})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, *model, err)

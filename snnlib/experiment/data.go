@@ -16,45 +16,6 @@ import (
 	"github.com/nqsnn/nqsnn/datasets/augment"
 )
 
-// DatasetNames are the data sets a run can use.
-var DatasetNames = datasets.Names()
-
-// DataInfo records what data a run used, for its outputs.
-type DataInfo struct {
-	Name          string    `json:"name"`
-	Source        string    `json:"source"`
-	NumClasses    int       `json:"num_classes"`
-	ClassNames    []string  `json:"class_names"`
-	ExampleShape  []int     `json:"example_shape"` // H, W, C
-	TrainExamples int       `json:"train_examples"`
-	ValExamples   int       `json:"val_examples"`
-	TestExamples  int       `json:"test_examples"`
-	Mean          []float32 `json:"mean"`
-	Std           []float32 `json:"std"`
-	NormSource    string    `json:"norm_source"`
-	Augment       string    `json:"augment"`
-	// The validation split: seed, fraction, whether stratified per class,
-	// and the SHA-256 of its sorted index list (so two runs can be checked
-	// to have held out the same images).
-	SplitSeed      uint64  `json:"split_seed"`
-	ValFraction    float64 `json:"val_fraction"`
-	Stratified     bool    `json:"stratified"`
-	ValIndicesHash string  `json:"val_indices_sha256"`
-	TrainLimit     int     `json:"train_limit,omitempty"`
-	// EvalBatch is the batch size of validation, calibration and test
-	// (the training batch size, at most MaxEvalBatch).
-	EvalBatch int `json:"eval_batch,omitempty"`
-}
-
-// MaxEvalBatch bounds the batches of validation, calibration and test, whose
-// memory grows with the batch (the SNN holds a membrane per neuron of every
-// example), so that a huge training batch cannot exhaust memory there. At or
-// below it the training batch size is used, so numbers do not change.
-const MaxEvalBatch = 512
-
-// EvalBatchSize is the batch size evaluation uses for a run with cfg.
-func EvalBatchSize(cfg Config) int { return min(cfg.BatchSize, MaxEvalBatch) }
-
 // Data is a run's three splits as GoMLX training datasets.
 type Data struct {
 	Info  DataInfo

@@ -222,13 +222,13 @@ func (f fakeBackend) NumDevices() int     { return f.devices }
 func TestCheckDevices(t *testing.T) {
 	n := runtime.NumCPU() + 1
 	cpu := fakeBackend{name: "xla", desc: "xla:/x/pjrt_c_api_cpu_plugin.so - PJRT plugin", devices: n}
-	err := checkDevices(cpu, n)
+	err := backend.CheckDevices(cpu, n)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "invalid devices: -devices "+strconv.Itoa(n)+" on the XLA CPU backend needs as many CPU cores, this machine has "+strconv.Itoa(n-1))
-	assert.NoError(t, checkDevices(cpu, n-1))
+	assert.NoError(t, backend.CheckDevices(cpu, n-1))
 	gpu := fakeBackend{name: "xla", desc: "xla:/x/xla_cuda_plugin.so - PJRT plugin", devices: n}
-	assert.NoError(t, checkDevices(gpu, n), "GPUs are not CPU threads")
-	assert.EqualError(t, checkDevices(gpu, n+1), "invalid devices: "+strconv.Itoa(n+1)+" requested, but backend xla has only "+strconv.Itoa(n))
+	assert.NoError(t, backend.CheckDevices(gpu, n), "GPUs are not CPU threads")
+	assert.EqualError(t, backend.CheckDevices(gpu, n+1), "invalid devices: "+strconv.Itoa(n+1)+" requested, but backend xla has only "+strconv.Itoa(n))
 }
 
 // Validation and test batches stay bounded whatever the training batch.

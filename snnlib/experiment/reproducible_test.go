@@ -96,7 +96,7 @@ func TestRunIsReproducible(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.Restore(ctx))
 		if tr == nil {
-			tr, err = fit.New(be, ctx, nw, cfg.fitConfig())
+			tr, err = fit.New(be, ctx, nw, cfg.FitConfig())
 			require.NoError(t, err)
 		}
 		ann, err := tr.EvalANN(data.Val, nil)

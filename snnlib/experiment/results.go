@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,66 +11,11 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
-	"github.com/nqsnn/nqsnn/snnlib/fit"
-	"github.com/nqsnn/nqsnn/snnlib/model"
+	"github.com/nqsnn/nqsnn/snnlib/record"
 	"github.com/nqsnn/nqsnn/snnlib/snn"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
-
-// SiteResult describes one activation site of the converted network on the test set.
-type SiteResult struct {
-	Name      string  `json:"name"`
-	Shape     []int   `json:"shape"`
-	Neurons   int     `json:"neurons"`
-	Threshold float64 `json:"threshold"` // θ of the IF neurons (λ, or the balanced threshold)
-	Mu        float64 `json:"mu,omitempty"`
-	Sigma     float64 `json:"sigma,omitempty"`
-	// SpikesPerExample[t] is the mean number of spikes one example causes at step t+1.
-	SpikesPerExample []float64 `json:"spikes_per_example"`
-	// FiringRate is spikes per neuron per step over the whole window.
-	FiringRate float64 `json:"firing_rate"`
-	// WarmupSpikesPerExample is the mean number of spikes one example causes
-	// at the site during the strategy's warm-up (SRP, COS): part of its cost.
-	WarmupSpikesPerExample float64 `json:"warmup_spikes_per_example,omitempty"`
-}
-
-// Results are a run's test-set numbers; saved as results.json.
-type Results struct {
-	Config        Config   `json:"config"`
-	Data          DataInfo `json:"data"`
-	Version       string   `json:"version"`
-	Backend       string   `json:"backend"`
-	BestEpoch     int      `json:"best_epoch"`
-	BestValSNNAcc float64  `json:"best_val_snn_accuracy"`
-	// TestANNAccuracy is the noise-free ANN's test accuracy.
-	TestANNAccuracy float64 `json:"test_ann_accuracy"`
-	// TestNoisyANNAccuracy is the ANN's test accuracy with the NQ noise left
-	// on (σ of the checkpoint, fresh ε per batch), as the reference code's
-	// "ANN accuracy" is measured; only with Config.NoisyANN on an nq run.
-	TestNoisyANNAccuracy *float64  `json:"test_noisy_ann_accuracy,omitempty"`
-	T                    []int     `json:"t"`
-	SNNAccuracy          []float64 `json:"snn_accuracy"` // at each T
-	// Latency is the number of steps the strategy runs before its scored
-	// window (SRP's τ, COS's ρ; 0 for the others): its SNN answers at T after
-	// Latency + T steps, and its energy includes them.
-	Latency int `json:"latency,omitempty"`
-	// Curve is the SNN test accuracy at every t = 1..max T.
-	Curve    []float64       `json:"curve"`
-	Sites    []SiteResult    `json:"sites"`
-	Synapses []model.Synapse `json:"synapses"`
-	Epochs   []fit.Epoch     `json:"epochs"`
-	Seconds  float64         `json:"seconds"`
-}
-
-// AccuracyAt returns the SNN test accuracy at T (NaN-free: false if T was not simulated).
-func (r *Results) AccuracyAt(T int) (float64, bool) {
-	if T < 1 || T > len(r.Curve) {
-		return 0, false
-	}
-	return r.Curve[T-1], true
-}
 
 // finish evaluates the selected checkpoint on the test set and writes results, figures and report.
 func (r *runner) finish(meta *Meta) (*Results, error) {
@@ -90,7 +34,7 @@ func (r *runner) finish(meta *Meta) (*Results, error) {
 	if err != nil {
 		return nil, r.interrupted(fmt.Errorf("diagnostics: %w", err))
 	}
-	if err := writeJSON(filepath.Join(r.dir, DiagnosticsFile), diag); err != nil {
+	if err := record.WriteJSON(filepath.Join(r.dir, DiagnosticsFile), diag); err != nil {
 		return nil, err
 	}
 	res.Backend = r.be.Name()
@@ -130,19 +74,6 @@ func formatCurve(res *Results) string {
 	return s
 }
 
-// WriteResults saves res as results.json in dir, atomically.
-func WriteResults(dir string, res *Results) error {
-	return writeJSON(filepath.Join(dir, ResultsFile), res)
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, append(b, '\n'), 0o644)
-}
-
 // diagnosticWindows are the T values diagnosed at the end of a run: one
 // step, the noise-induction window, and 16.
 func diagnosticWindows(c Config) []int {
@@ -155,15 +86,6 @@ func diagnosticWindows(c Config) []int {
 		}
 	}
 	return out
-}
-
-// LoadResults reads a run directory's results.json.
-func LoadResults(dir string) (*Results, error) {
-	var res Results
-	if err := readJSON(filepath.Join(dir, ResultsFile), &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
 }
 
 // convertible reports whether a model trained as saved can be converted
@@ -212,11 +134,17 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	if err := ctx.InitializeVariables(be, nil); err != nil {
 		return nil, nil, err
 	}
-	tr, err := fit.New(be, ctx, nw, meta.Config.fitConfig())
+	// Evaluation needs no trainer: the ANN's accuracy executor and the SNN.
+	annEval, err := snn.NewANNEval(be, ctx, nw)
 	if err != nil {
 		return nil, nil, err
 	}
-	tr.Simulator().Stop = r.stopped
+	defer annEval.Finalize()
+	sim, err := snn.NewSimulator(be, ctx, nw)
+	if err != nil {
+		return nil, nil, err
+	}
+	sim.Stop = r.stopped
 	res := &Results{Config: meta.Config, Data: data.Info, Version: Version(), BestEpoch: meta.Best, T: tList, Synapses: syn}
 	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
 		res.BestValSNNAcc = meta.Epochs[meta.Best].ValSNNAcc
@@ -224,7 +152,7 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	fmt.Fprintf(r.log, "test: the model of epoch %d on %d test examples (batches of %d): ANN, then the SNN for T = 1..%d\n",
 		meta.Best+1, data.Info.TestExamples, data.Info.EvalBatch, slices.Max(tList))
 	p := phase("test ANN", data.Info.TestExamples)
-	res.TestANNAccuracy, err = tr.EvalANN(data.Test, func(n int) { p.Update(n, "") })
+	res.TestANNAccuracy, err = snn.EvalANN(annEval, data.Test, func(n int) { p.Update(n, "") })
 	p.Done()
 	if err != nil {
 		return nil, nil, err
@@ -239,7 +167,7 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 		}
 	}
 	p = phase(fmt.Sprintf("test SNN T=%d", maxT), data.Info.TestExamples)
-	out, err := tr.Simulator().Evaluate(data.Test, maxT, func(n int) { p.Update(n, "") })
+	out, err := sim.Evaluate(data.Test, maxT, func(n int) { p.Update(n, "") })
 	p.Done()
 	if err != nil {
 		return nil, nil, err
@@ -277,7 +205,7 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 		}
 		res.Sites = append(res.Sites, sr)
 	}
-	return res, tr.Simulator(), nil
+	return res, sim, nil
 }
 
 // noisyANNAccuracy measures the ANN on the test split with the NQ noise on
@@ -293,13 +221,13 @@ func noisyANNAccuracy(be backends.Backend, ctx *context.Context, nw snn.Network,
 	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
 		return nil, err
 	}
-	exec, err := fit.NewANNEval(be, ctx, nw)
+	exec, err := snn.NewANNEval(be, ctx, nw)
 	if err != nil {
 		return nil, err
 	}
 	defer exec.Finalize()
 	p := phase("test ANN with noise", data.Info.TestExamples)
-	acc, err := fit.EvalANN(exec, data.Test, func(n int) { p.Update(n, "") })
+	acc, err := snn.EvalANN(exec, data.Test, func(n int) { p.Update(n, "") })
 	p.Done()
 	if err != nil {
 		return nil, err

@@ -9,34 +9,20 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
-	"github.com/nqsnn/nqsnn/snnlib/neuron"
 	"github.com/nqsnn/nqsnn/snnlib/nq"
 	"github.com/nqsnn/nqsnn/snnlib/snn"
-	"github.com/nqsnn/nqsnn/snnlib/strategy"
-)
-
-// File names inside a run directory.
-const (
-	ConfigFile     = "config.json"
-	CheckpointFile = "checkpoint"  // the selected (best validation SNN accuracy) model
-	ResumeFile     = "resume.ckpt" // the state after the last complete epoch
-	MetricsFile    = "metrics.jsonl"
-	ResultsFile    = "results.json"
-	ReportFile     = "report.md"
 )
 
 // ErrInterrupted is returned when Options.Stop fires; the run directory then
@@ -67,73 +53,6 @@ type Options struct {
 	// three epochs (their wall time in this process, their recorded time before
 	// it; a process's first epoch includes compiling), none for a fresh run.
 	Deadline time.Time
-}
-
-// Meta is the metadata stored in every checkpoint of a run.
-type Meta struct {
-	Config  Config      `json:"config"`
-	Data    DataInfo    `json:"data"`
-	Epochs  []fit.Epoch `json:"epochs"` // history up to this checkpoint
-	Best    int         `json:"best_epoch"`
-	Version string      `json:"version"`
-}
-
-// Network builds the snn.Network a config describes.
-func (c Config) Network(numClasses int) (snn.Network, error) {
-	m, err := model.ByName(c.Model)
-	if err != nil {
-		return snn.Network{}, err
-	}
-	st, err := strategy.ByName(c.Strategy, c.strategyConfig())
-	if err != nil {
-		return snn.Network{}, err
-	}
-	ne, err := neuron.ByName(c.Neuron)
-	if err != nil {
-		return snn.Network{}, err
-	}
-	init, err := model.ParseInit(c.WeightInit)
-	if err != nil {
-		return snn.Network{}, err
-	}
-	return snn.Network{Model: m, NumClasses: numClasses, Strategy: st, Neuron: ne, Dropout: c.Dropout, Init: init}, nil
-}
-
-// Version is the code version recorded in run outputs.
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, modified := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if modified {
-				// Built from a tree with uncommitted changes: the revision alone
-				// would claim code the binary does not hold.
-				return rev + "-dirty"
-			}
-			return rev
-		}
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-	}
-	// Built without VCS stamping (-buildvcs=false, as GOFLAGS sets on some
-	// machines): the best remaining clue is the checkout the program runs in,
-	// labelled as such, because a binary built earlier may hold other code.
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		rev := strings.TrimSpace(string(out))
-		if dirty, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(dirty) > 0 {
-			rev += "-dirty"
-		}
-		return rev + " (unstamped build; checkout at run time)"
-	}
-	return "devel"
 }
 
 type runner struct {
@@ -251,7 +170,7 @@ func (r *runner) prepare(cfg Config) (err error) {
 		}
 		fmt.Fprintln(r.log, "backend:", desc)
 	}
-	if err := checkDevices(r.be, cfg.Devices); err != nil {
+	if err := backend.CheckDevices(r.be, cfg.Devices); err != nil {
 		return err
 	}
 	if cfg.Devices > 1 {
@@ -392,7 +311,7 @@ func (r *runner) trainAll() (*Meta, error) {
 	if _, _, err := r.nw.Describe(r.be, ctx, r.data.Info.ExampleShape); err != nil {
 		return nil, fmt.Errorf("checkpoint does not fit model %s: %w", r.cfg.Model, err)
 	}
-	tr, err := fit.New(r.be, ctx, r.nw, r.cfg.fitConfig())
+	tr, err := fit.New(r.be, ctx, r.nw, r.cfg.FitConfig())
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -156,7 +155,7 @@ func New(backend backends.Backend, ctx *context.Context, nw snn.Network, cfg Con
 		SGD{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay},
 		[]metrics.Interface{metrics.NewSparseCategoricalAccuracy("accuracy", "acc")}, nil)
 	var err error
-	if t.annEval, err = NewANNEval(backend, ctx, nw); err != nil {
+	if t.annEval, err = snn.NewANNEval(backend, ctx, nw); err != nil {
 		return nil, err
 	}
 	t.sim, err = snn.NewSimulator(backend, ctx, nw)
@@ -236,50 +235,7 @@ func progressPhase(p Progress, phase string) func(int) {
 
 // EvalANN returns the noise-free ANN accuracy on one pass of ds.
 func (t *Trainer) EvalANN(ds train.Dataset, progress func(int)) (float64, error) {
-	return EvalANN(t.annEval, ds, progress)
-}
-
-// NewANNEval compiles nw's ANN as an accuracy executor for EvalANN: images,
-// labels -> number of correct predictions. Variables come from ctx's
-// snn.ModelScope; the graph is an evaluation graph (no training noise unless
-// the strategy keeps it on at evaluation).
-func NewANNEval(backend backends.Backend, ctx *context.Context, nw snn.Network) (*context.Exec, error) {
-	return context.NewExec(backend, ctx.In(snn.ModelScope).Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
-		logits, _ := nw.ANN(ctx, x)
-		pred := ArgMax(logits, 1, dtypes.Int32)
-		labels = Reshape(ConvertDType(labels, dtypes.Int32), pred.Shape().Dimensions...)
-		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
-	})
-}
-
-// EvalANN runs an accuracy executor (images, labels -> correct count) over ds.
-func EvalANN(exec *context.Exec, ds train.Dataset, progress func(int)) (float64, error) {
-	ds.Reset()
-	defer ds.Reset()
-	correct, n := 0, 0
-	for {
-		_, inputs, labels, err := ds.Yield()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("reading data set %q: %w", ds.Name(), err)
-		}
-		out, err := exec.Exec(inputs[0], labels[0])
-		if err != nil {
-			return 0, err
-		}
-		correct += int(tensors.ToScalar[int32](out[0]))
-		out[0].FinalizeAll()
-		n += inputs[0].Shape().Dimensions[0]
-		if progress != nil {
-			progress(n)
-		}
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("data set %q yielded no examples", ds.Name())
-	}
-	return float64(correct) / float64(n), nil
+	return snn.EvalANN(t.annEval, ds, progress)
 }
 
 // TrainSteps runs one training pass over ds at the current learning rate,

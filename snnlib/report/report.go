@@ -1,7 +1,9 @@
-package experiment
+// Package report turns a run's records (package record) into what people
+// read: the run's figures and report.md, the comparison of several runs, and
+// the figures/ folder regenerated from committed results.
+package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,41 +15,14 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
 	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
 	"github.com/nqsnn/nqsnn/snnlib/plots"
+	"github.com/nqsnn/nqsnn/snnlib/record"
 )
 
 // FigureSize is the pixel size of report figures.
 var FigureSize = plots.Size{Width: 900, Height: 600}
 
-// Energy returns the accuracy-latency-energy table of a run: for every
-// evaluated T, test accuracy, synaptic operations per example (from the
-// measured spike counts and each layer's mean fan-out) and energy with the
-// default 45 nm per-operation energies.
-func (r *Results) Energy() (analysis.Table, error) {
-	syn := make([]analysis.Synapse, len(r.Synapses))
-	for i, s := range r.Synapses {
-		syn[i] = analysis.Synapse{Name: s.Name, Input: s.Input, InSize: s.InSize, MACs: s.MACs}
-	}
-	var points []analysis.LatencyPoint
-	for i, T := range r.T {
-		spikes := make([]float64, len(r.Sites))
-		for s, site := range r.Sites {
-			spikes[s] = site.WarmupSpikesPerExample // a warm-up's spikes are part of every answer's cost
-			for t := 0; t < T && t < len(site.SpikesPerExample); t++ {
-				spikes[s] += site.SpikesPerExample[t]
-			}
-		}
-		// The analog input drives the first layer at every step, warm-up included.
-		ops, err := analysis.CountOpsFromTotals(syn, spikes, analysis.OpsOptions{T: T + r.Latency})
-		if err != nil {
-			return nil, err
-		}
-		points = append(points, analysis.LatencyPoint{T: T, Accuracy: r.SNNAccuracy[i], Ops: ops})
-	}
-	return analysis.LatencyEnergyTable(points, analysis.DefaultEnergyModel())
-}
-
 // Figures renders a run's figures as name -> drawer.
-func (r *Results) Figures() (map[string]plots.Drawer, error) {
+func Figures(r *record.Results) (map[string]plots.Drawer, error) {
 	figs := map[string]plots.Drawer{}
 	acc, err := plots.AccuracyVsT([]plots.Run{{Name: r.Label(), T: r.T, Accuracy: r.SNNAccuracy, ANNAccuracy: r.TestANNAccuracy}}, true)
 	if err != nil {
@@ -105,15 +80,6 @@ func (r *Results) Figures() (map[string]plots.Drawer, error) {
 	return figs, nil
 }
 
-// Label names a run in legends: "nq resnet20 cifar10 L=4".
-func (r *Results) Label() string {
-	strat := r.Config.Strategy
-	if len(r.Config.StrategyParams) > 0 {
-		strat += "(" + FormatParams(r.Config.StrategyParams) + ")"
-	}
-	return fmt.Sprintf("%s %s %s L=%d", strat, r.Config.Model, r.Config.Dataset, r.Config.Levels)
-}
-
 // saveFigures writes every figure as PNG and SVG into dir and returns the sorted names.
 func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
 	var names []string
@@ -133,21 +99,21 @@ func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
 
 // WriteReport renders the figures of res into dir and writes report.md,
 // including the diagnostics in dir/diagnostics.json when present.
-func WriteReport(dir string, res *Results) error { return writeReport(dir, dir, res) }
+func WriteReport(dir string, res *record.Results) error { return writeReport(dir, dir, res) }
 
 // writeReport reads diagnostics from runDir and writes report.md and figures into dir.
-func writeReport(dir, runDir string, res *Results) error {
+func writeReport(dir, runDir string, res *record.Results) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	figs, err := res.Figures()
+	figs, err := Figures(res)
 	if err != nil {
 		return err
 	}
-	var diag Diagnostics
-	haveDiag := readJSON(filepath.Join(runDir, DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
+	var diag record.Diagnostics
+	haveDiag := record.ReadJSON(filepath.Join(runDir, record.DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
 	if haveDiag {
-		df, err := diag.Figures()
+		df, err := DiagnosticsFigures(&diag)
 		if err != nil {
 			return err
 		}
@@ -193,12 +159,12 @@ func writeReport(dir, runDir string, res *Results) error {
 	for _, n := range names {
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", n, n)
 	}
-	return atomicfile.Write(filepath.Join(dir, ReportFile), []byte(b.String()), 0o644)
+	return atomicfile.Write(filepath.Join(dir, record.ReportFile), []byte(b.String()), 0o644)
 }
 
 // Comparison overlays several runs.
 type Comparison struct {
-	Runs []*Results
+	Runs []*record.Results
 	Dirs []string
 }
 
@@ -209,7 +175,7 @@ func Compare(dirs []string) (*Comparison, error) {
 	}
 	c := &Comparison{Dirs: dirs}
 	for _, d := range dirs {
-		r, err := LoadResults(d)
+		r, err := record.LoadResults(d)
 		if err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}
@@ -336,13 +302,26 @@ func (c *Comparison) Write(dir string) error {
 	return atomicfile.Write(filepath.Join(dir, "compare.md"), []byte(md), 0o644)
 }
 
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
+// DiagnosticsFigures renders the residual-membrane histograms and the gap histogram
+// with its Gaussian fit for every diagnosed window.
+func DiagnosticsFigures(d *record.Diagnostics) (map[string]plots.Drawer, error) {
+	figs := map[string]plots.Drawer{}
+	for _, w := range d.Windows {
+		var res []analysis.ResidualStats
+		for _, l := range w.Layers {
+			res = append(res, l.Residual)
+		}
+		g, err := plots.ResidualGrid(res, min(3, len(res)))
+		if err != nil {
+			return nil, err
+		}
+		figs[fmt.Sprintf("residual_membrane_T%d", w.T)] = g
+		mid := w.Layers[len(w.Layers)/2]
+		gp, err := plots.GapHistogram(mid.Gap, fmt.Sprintf("ANN − SNN gap, %s, T=%d", mid.Residual.Name, w.T))
+		if err != nil {
+			return nil, err
+		}
+		figs[fmt.Sprintf("gap_T%d", w.T)] = gp
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return figs, nil
 }

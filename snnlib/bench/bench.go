@@ -1,4 +1,7 @@
-package experiment
+// Package bench measures how fast a backend trains, evaluates and simulates a
+// model of the zoo on random data (nqsnn bench), next to the backend
+// package's own matmul and convolution timings.
+package bench
 
 import (
 	"io"
@@ -9,7 +12,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
+	"github.com/nqsnn/nqsnn/snnlib/record"
 	"github.com/nqsnn/nqsnn/snnlib/snn"
 )
 
@@ -55,7 +60,7 @@ type BenchSpec struct {
 // Bench measures training, inference and SNN simulation speed of a model on
 // random images, after one warm-up pass that compiles the graphs.
 func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
-	cfg := DefaultConfig()
+	cfg := record.DefaultConfig()
 	cfg.Model, cfg.Strategy, cfg.Noise, cfg.Devices = spec.Model, spec.Strategy, spec.Noise, spec.Devices
 	cfg.BatchSize = spec.Batch // validated against Devices below
 	cfg = cfg.WithPreset()
@@ -63,7 +68,7 @@ func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkDevices(b, spec.Devices); err != nil {
+	if err := backend.CheckDevices(b, spec.Devices); err != nil {
 		return nil, err
 	}
 	nw, err := cfg.Network(10)

@@ -1,8 +1,8 @@
-// Package experiment is the main job of nqsnn as library calls: load data,
-// train the ANN with a conversion strategy, calibrate, convert, simulate on
-// the test set, and write a self-contained run directory. The command line
-// (cmd/nqsnn) and the notebooks are thin layers over it.
-package experiment
+// Package record holds the records of a run: its settings (Config), the data
+// it used (DataInfo), the checkpoint metadata (Meta), its test results and
+// diagnostics, and the files they are saved in. Training writes them
+// (package experiment), reports read them (package report).
+package record
 
 import (
 	"encoding/json"
@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nqsnn/nqsnn/datasets"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/model"
 	"github.com/nqsnn/nqsnn/snnlib/neuron"
 	"github.com/nqsnn/nqsnn/snnlib/nq"
+	"github.com/nqsnn/nqsnn/snnlib/snn"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
 
@@ -89,8 +91,8 @@ type Config struct {
 	Given []string `json:"-"`
 }
 
-// given reports whether the setting with flag name flag was set on purpose.
-func (c Config) given(flag string) bool { return slices.Contains(c.Given, flag) }
+// IsGiven reports whether the setting with flag name flag was set on purpose.
+func (c Config) IsGiven(flag string) bool { return slices.Contains(c.Given, flag) }
 
 // DefaultConfig is the embedded default job: MNIST, small CNN, nq, quick preset.
 func DefaultConfig() Config {
@@ -106,17 +108,17 @@ var Presets = []string{"quick", "paper"}
 // c.Given keep their value, zero included.
 func (c Config) WithPreset() Config {
 	set := func(flag string, p *int, v int) {
-		if *p == 0 && !c.given(flag) {
+		if *p == 0 && !c.IsGiven(flag) {
 			*p = v
 		}
 	}
 	setF := func(flag string, p *float64, v float64) {
-		if *p == 0 && !c.given(flag) {
+		if *p == 0 && !c.IsGiven(flag) {
 			*p = v
 		}
 	}
 	setS := func(flag string, p *string, v string) {
-		if *p == "" && !c.given(flag) {
+		if *p == "" && !c.IsGiven(flag) {
 			*p = v
 		}
 	}
@@ -133,10 +135,10 @@ func (c Config) WithPreset() Config {
 	setF("momentum", &c.Momentum, 0.9)
 	setF("wd", &c.WeightDecay, 5e-4)
 	setF("val-fraction", &c.ValFraction, 0.1)
-	if c.Seed == 0 && !c.given("seed") {
+	if c.Seed == 0 && !c.IsGiven("seed") {
 		c.Seed = 2024
 	}
-	if len(c.EvalT) == 0 && !c.given("t") {
+	if len(c.EvalT) == 0 && !c.IsGiven("t") {
 		c.EvalT = []int{1, 2, 4, 8, 16, 32, 64}
 	}
 	// Dropout is never filled in: zero is a setting, and the reference code
@@ -240,15 +242,17 @@ func (c Config) Validate() error {
 			return bad("t", "time steps must be <= %d, got %d (the simulation keeps per-step counts)", MaxEvalT, t)
 		}
 	}
-	return c.fitConfig().Validate()
+	return c.FitConfig().Validate()
 }
 
-func (c Config) fitConfig() fit.Config {
+// FitConfig is the training part of the config.
+func (c Config) FitConfig() fit.Config {
 	return fit.Config{Epochs: c.Epochs, LearningRate: c.LearningRate, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
 		SelectT: c.SelectT, CalibrationBatches: c.CalibrationBatches, Devices: c.Devices}
 }
 
-func (c Config) strategyConfig() strategy.Config {
+// StrategyConfig is the strategy part of the config.
+func (c Config) StrategyConfig() strategy.Config {
 	s := strategy.DefaultConfig()
 	s.Levels, s.Lambda, s.NoiseT, s.Params = c.Levels, c.Lambda, c.NoiseT, c.StrategyParams
 	s.Noise, _ = nq.ParseSampler(c.Noise) // checked by Validate
@@ -298,3 +302,82 @@ func LoadConfig(path string) (Config, error) {
 	}
 	return c, nil
 }
+
+// Network builds the snn.Network a config describes.
+func (c Config) Network(numClasses int) (snn.Network, error) {
+	m, err := model.ByName(c.Model)
+	if err != nil {
+		return snn.Network{}, err
+	}
+	st, err := strategy.ByName(c.Strategy, c.StrategyConfig())
+	if err != nil {
+		return snn.Network{}, err
+	}
+	ne, err := neuron.ByName(c.Neuron)
+	if err != nil {
+		return snn.Network{}, err
+	}
+	init, err := model.ParseInit(c.WeightInit)
+	if err != nil {
+		return snn.Network{}, err
+	}
+	return snn.Network{Model: m, NumClasses: numClasses, Strategy: st, Neuron: ne, Dropout: c.Dropout, Init: init}, nil
+}
+
+// Meta is the metadata stored in every checkpoint of a run.
+type Meta struct {
+	Config  Config      `json:"config"`
+	Data    DataInfo    `json:"data"`
+	Epochs  []fit.Epoch `json:"epochs"` // history up to this checkpoint
+	Best    int         `json:"best_epoch"`
+	Version string      `json:"version"`
+}
+
+// File names inside a run directory.
+const (
+	ConfigFile     = "config.json"
+	CheckpointFile = "checkpoint"  // the selected (best validation SNN accuracy) model
+	ResumeFile     = "resume.ckpt" // the state after the last complete epoch
+	MetricsFile    = "metrics.jsonl"
+	ResultsFile    = "results.json"
+	ReportFile     = "report.md"
+)
+
+// DatasetNames are the data sets a run can use.
+var DatasetNames = datasets.Names()
+
+// DataInfo records what data a run used, for its outputs.
+type DataInfo struct {
+	Name          string    `json:"name"`
+	Source        string    `json:"source"`
+	NumClasses    int       `json:"num_classes"`
+	ClassNames    []string  `json:"class_names"`
+	ExampleShape  []int     `json:"example_shape"` // H, W, C
+	TrainExamples int       `json:"train_examples"`
+	ValExamples   int       `json:"val_examples"`
+	TestExamples  int       `json:"test_examples"`
+	Mean          []float32 `json:"mean"`
+	Std           []float32 `json:"std"`
+	NormSource    string    `json:"norm_source"`
+	Augment       string    `json:"augment"`
+	// The validation split: seed, fraction, whether stratified per class,
+	// and the SHA-256 of its sorted index list (so two runs can be checked
+	// to have held out the same images).
+	SplitSeed      uint64  `json:"split_seed"`
+	ValFraction    float64 `json:"val_fraction"`
+	Stratified     bool    `json:"stratified"`
+	ValIndicesHash string  `json:"val_indices_sha256"`
+	TrainLimit     int     `json:"train_limit,omitempty"`
+	// EvalBatch is the batch size of validation, calibration and test
+	// (the training batch size, at most MaxEvalBatch).
+	EvalBatch int `json:"eval_batch,omitempty"`
+}
+
+// MaxEvalBatch bounds the batches of validation, calibration and test, whose
+// memory grows with the batch (the SNN holds a membrane per neuron of every
+// example), so that a huge training batch cannot exhaust memory there. At or
+// below it the training batch size is used, so numbers do not change.
+const MaxEvalBatch = 512
+
+// EvalBatchSize is the batch size evaluation uses for a run with cfg.
+func EvalBatchSize(cfg Config) int { return min(cfg.BatchSize, MaxEvalBatch) }

@@ -1,6 +1,12 @@
-package experiment
+package report
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/nqsnn/nqsnn/snnlib/record"
+)
 
 func TestCompareKey(t *testing.T) {
 	for _, c := range []struct {
@@ -12,9 +18,7 @@ func TestCompareKey(t *testing.T) {
 		{"tiny-nq", "nq", "compare-tiny"},
 		{"my-run", "nq", "compare-cifar10-resnet20-L4"},
 	} {
-		cfg := Config{Dataset: "cifar10", Model: "resnet20", Strategy: c.strategy, Levels: 4}
-		if got := compareKey(c.name, cfg); got != c.want {
-			t.Errorf("compareKey(%q) = %q, want %q", c.name, got, c.want)
-		}
+		cfg := record.Config{Dataset: "cifar10", Model: "resnet20", Strategy: c.strategy, Levels: 4}
+		assert.Equal(t, c.want, compareKey(c.name, cfg), c.name)
 	}
 }

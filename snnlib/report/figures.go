@@ -1,4 +1,4 @@
-package experiment
+package report
 
 import (
 	"errors"
@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nqsnn/nqsnn/snnlib/record"
 )
 
 // compareKey names the comparison a run directory belongs to: its name without
 // the strategy ("cifar10-resnet20-nq-L4-paper-s2024" → "compare-cifar10-resnet20-L4-paper-s2024"),
 // or ending in it ("tiny-nq" → "compare-tiny"), so runs of one schedule are
 // compared with each other only; other names fall back to data set, model and L.
-func compareKey(name string, c Config) string {
+func compareKey(name string, c record.Config) string {
 	if i := strings.Index(name, "-"+c.Strategy+"-"); i > 0 {
 		return "compare-" + name[:i] + name[i+len(c.Strategy)+1:]
 	}
@@ -46,7 +48,7 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 			continue
 		}
 		dir := filepath.Join(resultsDir, e.Name())
-		res, err := LoadResults(dir)
+		res, err := record.LoadResults(dir)
 		if os.IsNotExist(err) {
 			continue
 		}
@@ -85,7 +87,7 @@ func RegenerateFigures(resultsDir, figuresDir string) ([]string, error) {
 		}
 	}
 	if runs == 0 {
-		return nil, fmt.Errorf("%s holds no run: expected one folder per run, each with a %s (as nqsnn run writes)", resultsDir, ResultsFile)
+		return nil, fmt.Errorf("%s holds no run: expected one folder per run, each with a %s (as nqsnn run writes)", resultsDir, record.ResultsFile)
 	}
 	return written, errors.Join(errs...)
 }

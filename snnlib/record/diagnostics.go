@@ -1,0 +1,47 @@
+package record
+
+import (
+	"fmt"
+
+	"github.com/nqsnn/nqsnn/snnlib/analysis"
+)
+
+// DiagnosticsFile holds a run's residual-error diagnostics.
+const DiagnosticsFile = "diagnostics.json"
+
+// LayerDiagnostics are the residual-error diagnostics of one site at one T.
+type LayerDiagnostics struct {
+	Residual    analysis.ResidualStats  `json:"residual"`
+	Gap         analysis.GapStats       `json:"gap"`
+	Split       analysis.ErrorSplit     `json:"split"`
+	Firing      analysis.FiringStats    `json:"firing"`
+	Propagation analysis.PropagationRow `json:"propagation"`
+}
+
+// WindowDiagnostics are the diagnostics of every site for one window T.
+type WindowDiagnostics struct {
+	T      int                `json:"t"`
+	Layers []LayerDiagnostics `json:"layers"`
+}
+
+// Diagnostics are computed on the first test batch for a few windows T.
+type Diagnostics struct {
+	Examples int                 `json:"examples"`
+	Windows  []WindowDiagnostics `json:"windows"`
+}
+
+// Markdown summarises the error split per layer for each window.
+func (d *Diagnostics) Markdown() string {
+	s := ""
+	for _, w := range d.Windows {
+		s += fmt.Sprintf("\n**T = %d** (first test batch, %d examples): mean signed error per neuron\n\n", w.T, d.Examples)
+		s += "| site | total ReLU(z)−rate | clipping | quantisation | residual | gap μ | gap σ | membrane outside [0, θ) |\n|---|---|---|---|---|---|---|---|\n"
+		for _, l := range w.Layers {
+			sp := l.Split
+			s += fmt.Sprintf("| %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.1f%% |\n", l.Residual.Name,
+				sp.Total.MeanSigned, sp.Clipping.MeanSigned, sp.Quantisation.MeanSigned, sp.Residual.MeanSigned,
+				l.Gap.Mean, l.Gap.Std, 100*l.Residual.Outside)
+		}
+	}
+	return s
+}
