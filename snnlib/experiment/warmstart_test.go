@@ -142,3 +142,28 @@ func TestEvaluateWithOtherStrategy(t *testing.T) {
 	_, err = EvaluateCheckpoint(qcfs, Eval{Strategy: "srp", StrategyParams: map[string]float64{"rho": 1}}, opt)
 	assert.ErrorContains(t, err, `strategy "srp" has no parameter "rho"`)
 }
+
+// `nqsnn run -strategy srp|cos` trains the QCFS ANN and selects and tests
+// with the strategy's SNN, recording its warm-up.
+func TestRunWithWarmupStrategies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two tiny runs")
+	}
+	for _, c := range []struct {
+		name   string
+		params map[string]float64
+		want   int
+	}{{"srp", nil, 4}, {"cos", map[string]float64{"rho": 2}, 2}} {
+		cfg := tinyConfig(c.name)
+		cfg.StrategyParams = c.params
+		dir := filepath.Join(t.TempDir(), c.name)
+		res, err := Run(cfg, dir, Options{Backend: testutil.Backend(t)})
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, res.Latency, c.name)
+		assert.Equal(t, c.params, res.Config.StrategyParams, c.name)
+		assert.NotEmpty(t, sourceScalars(t, filepath.Join(dir, CheckpointFile), strategy.LambdaVar), "%s trains λ", c.name)
+		saved, err := LoadConfig(filepath.Join(dir, ConfigFile))
+		require.NoError(t, err)
+		assert.Equal(t, c.params, saved.StrategyParams, "config.json records the parameters")
+	}
+}
