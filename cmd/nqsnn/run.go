@@ -266,6 +266,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, c.Markdown())
+	if c.HasSeeds() {
+		fmt.Fprint(stdout, "\nOver seeds (mean ± standard deviation):\n\n"+c.SeedMarkdown())
+	}
 	fmt.Fprintf(stdout, "written: %s\n", filepath.Join(*out, "compare.md"))
 	return nil
 }

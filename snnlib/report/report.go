@@ -252,6 +252,13 @@ func (c *Comparison) Figures() (map[string]plots.Drawer, error) {
 		return nil, err
 	}
 	figs := map[string]plots.Drawer{"compare_accuracy_vs_t": acc, "compare_accuracy_vs_energy": en}
+	if c.HasSeeds() {
+		sp, err := c.SeedFigure()
+		if err != nil {
+			return nil, err
+		}
+		figs["compare_seeds"] = sp
+	}
 	var sigma []*plot.Plot
 	for i, r := range c.Runs {
 		if len(r.Epochs) == 0 || len(r.Epochs[len(r.Epochs)-1].Sigma) == 0 {
@@ -296,6 +303,9 @@ func (c *Comparison) Write(dir string) error {
 		return err
 	}
 	md := "# Comparison\n\n" + c.Markdown() + "\n"
+	if c.HasSeeds() {
+		md += "## Over seeds (mean ± standard deviation)\n\n" + c.SeedMarkdown() + "\n"
+	}
 	for _, n := range names {
 		md += fmt.Sprintf("![%s](%s.png)\n\n", n, n)
 	}
