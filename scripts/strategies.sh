@@ -10,7 +10,7 @@
 # qcfs, nq and relu are simulated as trained; srp and cos convert the qcfs
 # model (they change the SNN, not the ANN). Every model is re-simulated here
 # with `nqsnn eval`, so all rows share one backend. CIFAR-10 uses the first
-# 2,000 test images (COS replays the network ρ steps per layer: 76 extra
+# 1,000 test images (COS replays the network ρ steps per layer: 76 extra
 # steps per batch for ResNet-20). Results: results/strategies-DATA/STRATEGY/
 # (results.json, report.md), comparison: figures/strategies-DATA/compare.md.
 # An evaluation already written is kept (delete its folder to redo it).
@@ -48,15 +48,15 @@ for data in "${@:-mnist cifar10}"; do
   for d in $data; do
     case $d in
     mnist)
-      t=1,2,4,8,16,32,64
+      t=1,2,4,8,16
       for s in qcfs nq relu; do one mnist $s results/mnist-cnn-$s-L4/checkpoint -t $t; done
       for s in srp cos; do one mnist $s results/mnist-cnn-qcfs-L4/checkpoint -t $t -strategy $s; done
       compare mnist qcfs nq relu srp cos
       ;;
     cifar10)
       t=1,2,4,8
-      for s in qcfs nq; do one cifar10 $s results/cifar10-resnet20-$s-L4/checkpoint -t $t -test-limit 2000; done
-      for s in srp cos; do one cifar10 $s results/cifar10-resnet20-qcfs-L4/checkpoint -t $t -test-limit 2000 -strategy $s; done
+      for s in qcfs nq; do one cifar10 $s results/cifar10-resnet20-$s-L4/checkpoint -t $t -test-limit 1000; done
+      for s in srp cos; do one cifar10 $s results/cifar10-resnet20-qcfs-L4/checkpoint -t $t -test-limit 1000 -strategy $s; done
       compare cifar10 qcfs nq srp cos
       ;;
     *)

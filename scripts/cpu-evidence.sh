@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# cpu-evidence.sh — does explicit residual-error noise (nq) beat QCFS at T = 1
+# and 2 on a CPU budget? Three experiments, several seeds each, about two hours
+# on 2 cores; every run is an `nqsnn run`, so each number is reproducible from
+# its config.json.
+#
+#   bash scripts/cpu-evidence.sh [scratch] [warm] [levels]   (default: all three)
+#
+#   scratch  CIFAR-10 ResNet-20 (19 activation sites) from scratch, nq vs qcfs,
+#            one identical budget: 10,000 training images, 5 epochs, L = 4.
+#   warm     a QCFS ResNet-20 trained for longer (BASE_EPOCHS epochs on the same
+#            10,000 images, one run: the base model, kept with its checkpoint),
+#            then WARM_EPOCHS more epochs from it: NQ fine-tuning (σ measured on
+#            the base model before its first step) against QCFS continuation.
+#   levels   Fashion-MNIST small CNN, L = 4 and L = 8, nq vs qcfs, 5 epochs on
+#            10,000 images: what the quantisation level does at T = 1, 2, 4.
+#
+# Environment: SEEDS="1 2 3", JOBS=2 (runs at once; each pinned to one core),
+# OUT=results/evidence, BASE_EPOCHS=15, WARM_EPOCHS=3, NQSNN_ARGS (extra flags
+# for every run, e.g. "-backend xla:cuda"), SMOKE=1 (a tiny synthetic version
+# of every experiment, to check the script in minutes).
+# Finished runs are kept, so an interrupted call resumes where it stopped; an
+# unfinished run restarts from its last complete epoch (--resume).
+# Tables and plots (mean ± sd over seeds): $FIG/evidence-EXPERIMENT/compare.md
+# (FIG=figures).
+# Only the base model keeps its checkpoint; the other runs keep their numbers
+# (config, metrics, results, diagnostics, report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${SEEDS:-1 2 3}
+JOBS=${JOBS:-2}
+OUT=${OUT:-results/evidence}
+BASE_EPOCHS=${BASE_EPOCHS:-15}
+WARM_EPOCHS=${WARM_EPOCHS:-3}
+NQSNN_ARGS=${NQSNN_ARGS:-}
+FIG=${FIG:-figures}
+log() { printf '[evidence] %s\n' "$*" >&2; }
+
+bin=$(mktemp -d)/nqsnn
+go build -o "$bin" ./cmd/nqsnn
+cifar=(-dataset cifar10 -model resnet20 -train-limit 10000 -val-fraction 0.05 -augment basic -t 1,2,4,8)
+fashion=(-dataset fashion-mnist -model cnn -train-limit 10000 -val-fraction 0.05 -t 1,2,4,8,16)
+epochs=5
+if [[ ${SMOKE:-} == 1 ]]; then
+  cifar=(-dataset synthetic -model resnet20 -train-limit 256 -batch-size 32 -t 1,2,4)
+  fashion=(-dataset synthetic -model cnn -train-limit 256 -batch-size 32 -t 1,2,4)
+  epochs=1 BASE_EPOCHS=2 WARM_EPOCHS=1
+  OUT=$(mktemp -d)/evidence FIG=$OUT/figures
+  log "smoke test in $OUT"
+fi
+
+# run DIR FLAGS... trains one run unless it is finished; resumes an unfinished one.
+run() {
+  local dir=$1
+  shift
+  if [[ -s $dir/results.json ]]; then
+    log "$dir: done"
+    return
+  fi
+  local how=(-out "$dir")
+  [[ -s $dir/resume.ckpt ]] && how=(-resume "$dir")
+  log "$dir: training"
+  mkdir -p "$(dirname "$dir")"
+  # shellcheck disable=SC2086
+  $PIN "$bin" run -quiet "${how[@]}" "$@" $NQSNN_ARGS >"$dir.log" 2>&1 || { log "$dir: failed, see $dir.log"; return 1; }
+  [[ ${KEEP:-} == 1 ]] || rm -f "$dir/checkpoint" "$dir/resume.ckpt"
+}
+
+# pool runs the queued runs (one line each: DIR FLAGS...) on JOBS pinned workers.
+pool() {
+  local -a queue=("$@")
+  worker() {
+    local w=$1 i
+    local pin=""
+    ((JOBS > 1)) && command -v taskset >/dev/null && pin="taskset -c $((w % $(nproc)))"
+    for ((i = w; i < ${#queue[@]}; i += JOBS)); do
+      # shellcheck disable=SC2086
+      PIN=$pin run ${queue[i]} || true
+    done
+  }
+  for ((w = 0; w < JOBS; w++)); do worker "$w" & done
+  wait
+}
+
+compare() {
+  local name=$1
+  shift
+  "$bin" compare -out "$FIG/evidence-$name" "$@" >/dev/null && log "$FIG/evidence-$name/compare.md"
+}
+
+for e in ${@:-scratch warm levels}; do
+  case $e in
+  scratch)
+    q=()
+    for seed in $SEEDS; do for s in nq qcfs; do
+      q+=("$OUT/scratch/$s-s$seed ${cifar[*]} -strategy $s -L 4 -epochs $epochs -seed $seed")
+    done; done
+    pool "${q[@]}"
+    compare scratch "$OUT"/scratch/*-s*/
+    ;;
+  warm)
+    base=$OUT/warm/base-qcfs
+    KEEP=1 PIN="" run "$base" "${cifar[@]}" -strategy qcfs -L 4 -epochs "$BASE_EPOCHS" -seed 2024
+    q=()
+    for seed in $SEEDS; do for s in nq qcfs; do
+      q+=("$OUT/warm/$s-s$seed ${cifar[*]} -strategy $s -L 4 -epochs $WARM_EPOCHS -lr 0.01 -seed $seed -init $base/checkpoint")
+    done; done
+    pool "${q[@]}"
+    compare warm "$OUT"/warm/*-s*/
+    ;;
+  levels)
+    q=()
+    for L in 4 8; do for seed in $SEEDS; do for s in nq qcfs; do
+      q+=("$OUT/levels/$s-L$L-s$seed ${fashion[*]} -strategy $s -L $L -epochs $epochs -seed $seed")
+    done; done; done
+    pool "${q[@]}"
+    compare levels "$OUT"/levels/*-s*/
+    ;;
+  *)
+    log "unknown experiment $e (scratch, warm or levels)"
+    exit 2
+    ;;
+  esac
+done
