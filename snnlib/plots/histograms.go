@@ -154,5 +154,29 @@ func GapHistogram(g analysis.GapStats, title string) (*plot.Plot, error) {
 		p.Legend.Add(fmt.Sprintf("N(μ=%.3g, σ=%.3g)", g.Mean, g.Std), f)
 	}
 	p.Y.Min = 0
+	// Show where the gap lies, not the whole binned range (±θ): the mass sits
+	// in a few bins around 0, which would otherwise be one thin bar.
+	if lo, hi, ok := occupied(g.Hist); ok {
+		w := g.Hist.Edges[1] - g.Hist.Edges[0]
+		lo, hi = min(lo, g.Mean-4*g.Std), max(hi, g.Mean+4*g.Std)
+		p.X.Min, p.X.Max = max(lo-2*w, g.Hist.Edges[0]), min(hi+2*w, g.Hist.Edges[g.Hist.Bins()])
+	}
 	return p, nil
+}
+
+// occupied returns the range of h's bins that hold any count.
+func occupied(h analysis.Histogram) (lo, hi float64, ok bool) {
+	first, last := -1, -1
+	for i, c := range h.Counts {
+		if c > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return 0, 0, false
+	}
+	return h.Edges[first], h.Edges[last+1], true
 }

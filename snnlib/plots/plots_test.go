@@ -231,6 +231,31 @@ func TestGridLayout(t *testing.T) {
 	ragged := &Grid{Plots: [][]*plot.Plot{{plot.New(), plot.New()}, {plot.New()}}}
 	_, err = Render(ragged, Size{200, 200}, "png")
 	assert.NoError(t, err)
+
+	// A deep network's 19 panels get room: at least MinCell each.
+	many := make([]*plot.Plot, 19)
+	for i := range many {
+		many[i] = plot.New()
+	}
+	g, err = NewGrid(many, 4)
+	require.NoError(t, err)
+	base := Size{Width: 900, Height: 600}
+	assert.Equal(t, Size{Width: 4 * MinCell.Width, Height: 5 * MinCell.Height}, SizeFor(g, base))
+	small, _ := NewGrid(ps[:1], 1)
+	assert.Equal(t, base, SizeFor(small, base), "never smaller than asked")
+	assert.Equal(t, base, SizeFor(plot.New(), base), "a plain plot keeps the caller's size")
+}
+
+// The gap plot shows the occupied bins (and ±4σ), not the whole binned range.
+func TestGapHistogramRange(t *testing.T) {
+	g, err := analysis.Gap([]float64{-0.5, 0, 0, 0, 0.25}, []float64{0, 0, 0, 0, 0}, analysis.BinSpec{Bins: 40, Lo: -10, Hi: 10})
+	require.NoError(t, err)
+	p, err := GapHistogram(g, "")
+	require.NoError(t, err)
+	assert.Greater(t, p.X.Min, -3.0, "not the binned ±10")
+	assert.Less(t, p.X.Max, 3.0)
+	assert.LessOrEqual(t, p.X.Min, -0.5)
+	assert.GreaterOrEqual(t, p.X.Max, 0.25)
 }
 
 func TestFigureInputErrors(t *testing.T) {

@@ -146,6 +146,34 @@ func NewGrid(plots []*plot.Plot, cols int) (*Grid, error) {
 	return g, nil
 }
 
+// MinCell is the smallest panel a Grid is drawn with: below it titles and
+// axes leave no room for the data.
+var MinCell = Size{Width: 280, Height: 210}
+
+// PreferredSize implements Sized: at least base, and large enough that
+// every panel gets MinCell.
+func (g *Grid) PreferredSize(base Size) Size {
+	cols := 0
+	for _, row := range g.Plots {
+		cols = max(cols, len(row))
+	}
+	return Size{Width: max(base.Width, cols*MinCell.Width), Height: max(base.Height, len(g.Plots)*MinCell.Height)}
+}
+
+// Sized is a Drawer that needs more room than a caller's default size.
+type Sized interface {
+	PreferredSize(base Size) Size
+}
+
+// SizeFor is the size to draw d at, given the caller's default size: a
+// Sized drawer's preferred size, else base.
+func SizeFor(d Drawer, base Size) Size {
+	if s, ok := d.(Sized); ok {
+		return s.PreferredSize(base)
+	}
+	return base
+}
+
 // Draw implements Drawer.
 func (g *Grid) Draw(c draw.Canvas) {
 	// Align needs a rectangle: pad ragged rows with empty cells.

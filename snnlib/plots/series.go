@@ -291,6 +291,12 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 			p.Legend.Add(r.Name+" ANN", s)
 		}
 	}
+	// Energies that span a decade or more (T = 1 … 64, or an ANN far from the
+	// SNN points) crowd together on a linear axis.
+	if p.X.Min > 0 && p.X.Max >= 10*p.X.Min {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
 	padRanges(p)
 	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil

@@ -89,7 +89,7 @@ func saveFigures(dir string, figs map[string]plots.Drawer) ([]string, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, ext := range []string{".png", ".svg"} {
-			if err := plots.Save(figs[name], FigureSize, filepath.Join(dir, name+ext)); err != nil {
+			if err := plots.Save(figs[name], plots.SizeFor(figs[name], FigureSize), filepath.Join(dir, name+ext)); err != nil {
 				return nil, err
 			}
 		}
@@ -321,7 +321,11 @@ func DiagnosticsFigures(d *record.Diagnostics) (map[string]plots.Drawer, error) 
 		for _, l := range w.Layers {
 			res = append(res, l.Residual)
 		}
-		g, err := plots.ResidualGrid(res, min(3, len(res)))
+		cols := 3
+		if len(res) > 9 {
+			cols = 4 // deep networks: 19 ResNet-20 sites in 5 rows
+		}
+		g, err := plots.ResidualGrid(res, min(cols, len(res)))
 		if err != nil {
 			return nil, err
 		}
