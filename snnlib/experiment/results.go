@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -121,7 +122,11 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 	if err := c.DecodeMeta(&meta); err != nil {
 		return nil, nil, err
 	}
+	// The conversion and the test data asked for now (eval may change them);
+	// the results record them.
+	converted := meta.Config.Strategy != r.cfg.Strategy || !reflect.DeepEqual(meta.Config.StrategyParams, r.cfg.StrategyParams)
 	meta.Config.Strategy, meta.Config.StrategyParams = r.cfg.Strategy, r.cfg.StrategyParams
+	meta.Config.Dataset, meta.Config.DataDir, meta.Config.TestLimit = r.cfg.Dataset, r.cfg.DataDir, r.cfg.TestLimit
 	ctx := context.New()
 	if err := c.Restore(ctx); err != nil {
 		return nil, nil, err
@@ -145,6 +150,15 @@ func (r *runner) evaluate(ckptPath string, tList []int) (*Results, *snn.Simulato
 		return nil, nil, err
 	}
 	sim.Stop = r.stopped
+	if converted {
+		// A strategy or parameters other than the trained ones: let the
+		// strategy prepare its conversion (ReLU balances its thresholds at the
+		// new percentile) on validation data, as after a training epoch.
+		cal := snn.Calibration{Sim: sim, Gaps: data.Val, Activations: data.Val, MaxBatches: r.cfg.CalibrationBatches}
+		if err := nw.Strategy.BeforeConversion(cal); err != nil {
+			return nil, nil, fmt.Errorf("preparing the %s conversion: %w", nw.Strategy.Name(), err)
+		}
+	}
 	res := &Results{Config: meta.Config, Data: data.Info, Version: Version(), BestEpoch: meta.Best, T: tList, Synapses: syn}
 	if meta.Best >= 0 && meta.Best < len(meta.Epochs) {
 		res.BestValSNNAcc = meta.Epochs[meta.Best].ValSNNAcc

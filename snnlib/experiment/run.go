@@ -315,8 +315,13 @@ func (r *runner) trainAll() (*Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	tr.Stop = r.stopped
+	tr.Simulator().Stop = r.stopped // calibration and validation windows
 	if warm {
 		if err := calibrateBeforeTraining(tr, r.data, r.log); err != nil {
+			if r.stopped() {
+				return nil, ErrInterrupted
+			}
 			return nil, err
 		}
 	}

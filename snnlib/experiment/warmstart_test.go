@@ -137,6 +137,17 @@ func TestEvaluateWithOtherStrategy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, plain.Curve, zero.Curve, "COS without warm-up is QCFS")
 
+	// New parameters for the trained strategy take effect: ReLU re-balances
+	// its thresholds (on validation data) at the new percentile.
+	relu99, err := EvaluateCheckpoint(relu, Eval{T: []int{1}, TestLimit: 40}, opt)
+	require.NoError(t, err)
+	relu50, err := EvaluateCheckpoint(relu, Eval{T: []int{1}, TestLimit: 40, StrategyParams: map[string]float64{"percentile": 50}}, opt)
+	require.NoError(t, err)
+	assert.Equal(t, 40, relu50.Config.TestLimit, "results record the test images used")
+	for i := range relu50.Sites {
+		assert.Less(t, relu50.Sites[i].Threshold, relu99.Sites[i].Threshold, "site %d: the 50th percentile is below the 99.9th", i)
+	}
+
 	_, err = EvaluateCheckpoint(relu, Eval{Strategy: "srp"}, opt)
 	assert.ErrorContains(t, err, `a relu model cannot be converted with srp: its thresholds are "threshold", srp needs "lambda"`)
 	_, err = EvaluateCheckpoint(qcfs, Eval{Strategy: "srp", StrategyParams: map[string]float64{"rho": 1}}, opt)

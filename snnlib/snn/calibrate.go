@@ -28,8 +28,9 @@ type GapStats struct {
 // maxBatches <= 0), simulating T steps per batch. This is the paper's noise
 // calibration: run it on validation data, never the test set.
 func (s *Simulator) Calibrate(ds train.Dataset, T, maxBatches int) (*GapStats, error) {
+	rec := s.record
 	s.Record(true)
-	defer s.Record(false)
+	defer s.Record(rec)
 	gapExec := s.gaps[T]
 	st := &GapStats{T: T}
 	var sumVar []float64
@@ -158,6 +159,7 @@ func ActivationPercentiles(s *Simulator, ds train.Dataset, p float64, maxBatches
 	if err != nil {
 		return nil, err
 	}
+	defer exec.Finalize()
 	// Keep at most this many values per site; a strided sample is plenty for a percentile.
 	const maxSamples = 1 << 21
 	var samples [][]float32

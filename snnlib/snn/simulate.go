@@ -38,7 +38,8 @@ type Simulator struct {
 	starts map[int]*context.Exec
 	probe  *context.Exec
 	gaps   map[int]*context.Exec // calibration graphs by window T
-	// onStep, when set, sees the state after every scored step (recording mode).
+	// onStep, when set, sees the state after every scored step (recording
+	// mode); the Window shares the live state: read it, never free or keep it.
 	onStep func(t int, w *Window) error
 	// Stop, if set, is polled before every time step of RunBatch (so also of
 	// Evaluate, Calibrate and Probe); when it returns true the simulation
@@ -380,10 +381,13 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		}
 	}
 	res := &BatchResult{Size: b, Correct: make([]int, T), Spikes: make([][]float64, T)}
-	fail := func(err error) (*BatchResult, error) {
-		freeAll(st.list)
-		return nil, err
-	}
+	done := false
+	defer func() {
+		if !done { // an error or a panic (recovered by RunBatch): the state goes
+			freeAll(st.list)
+		}
+	}()
+	fail := func(err error) (*BatchResult, error) { return nil, err }
 	for pi, p := range s.sim.Warmup {
 		if err := st.start(pi, p.Start); err != nil {
 			return fail(err)
@@ -422,6 +426,7 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		}
 	}
 	res.Window = st.window(T)
+	done = true
 	return res, nil
 }
 

@@ -37,7 +37,7 @@ type COS struct{ QCFS }
 func (s COS) Name() string { return "cos" }
 
 // Rho is the warm-up length ρ.
-func (s COS) Rho() int { return int(s.Params[RhoParam]) }
+func (s COS) Rho() int { return int(s.Param("cos", RhoParam)) }
 
 // State tensors the offset neuron keeps after its base neuron's state.
 const (

@@ -43,7 +43,7 @@ func (s ReLU) Threshold(ctx *context.Context, g *Graph) *Node {
 func (s ReLU) ThresholdVar() string { return ThresholdVar }
 
 // Percentile is the balancing percentile in use.
-func (s ReLU) Percentile() float64 { return s.Params[PercentileParam] }
+func (s ReLU) Percentile() float64 { return s.Param("relu", PercentileParam) }
 
 // BeforeConversion implements Strategy: every threshold becomes the
 // percentile of its site's activations (a dead site gets 1: any positive

@@ -33,7 +33,7 @@ type SRP struct{ QCFS }
 func (s SRP) Name() string { return "srp" }
 
 // Tau is the warm-up length τ.
-func (s SRP) Tau() int { return int(s.Params[TauParam]) }
+func (s SRP) Tau() int { return int(s.Param("srp", TauParam)) }
 
 // Simulation implements Strategy.
 func (s SRP) Simulation(base neuron.Model, _ int) Simulation {

@@ -158,15 +158,20 @@ type Param struct {
 	Name    string
 	Default float64
 	Usage   string
-	// Integer requires a whole number; Min and Max bound the value.
+	// Integer requires a whole number; Min and Max bound the value (Max ≤ Min:
+	// no upper bound).
 	Integer  bool
 	Min, Max float64
 }
 
 func (p Param) check(v float64) error {
 	switch {
-	case math.IsNaN(v) || v < p.Min || v > p.Max:
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%s must be a finite number, got %g", p.Name, v)
+	case p.Max > p.Min && (v < p.Min || v > p.Max):
 		return fmt.Errorf("%s must be in [%g, %g], got %g", p.Name, p.Min, p.Max, v)
+	case p.Max <= p.Min && v < p.Min:
+		return fmt.Errorf("%s must be >= %g, got %g", p.Name, p.Min, v)
 	case p.Integer && v != math.Trunc(v):
 		return fmt.Errorf("%s must be a whole number, got %g", p.Name, v)
 	}
@@ -178,6 +183,22 @@ type Spec struct {
 	New    func(Config) Strategy
 	Usage  string // one line for help texts
 	Params []Param
+}
+
+// Param returns the value of parameter name of strategy: the one set in
+// c.Params, else its registered default (so that a strategy built as a
+// struct literal, not by ByName, still gets its defaults).
+func (c Config) Param(strategy, name string) float64 {
+	if v, ok := c.Params[name]; ok {
+		return v
+	}
+	spec, _ := Registry.Lookup(strategy)
+	for _, p := range spec.Params {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	return 0
 }
 
 // Registry holds the strategies by name.
