@@ -23,8 +23,9 @@
 # unfinished run restarts from its last complete epoch (--resume).
 # Tables and plots (mean ± sd over seeds): $FIG/evidence-EXPERIMENT/compare.md
 # (FIG=figures).
-# Only the base model keeps its checkpoint; the other runs keep their numbers
-# (config, metrics, results, diagnostics, report).
+# Only the base model keeps its checkpoint and figures; the other runs keep
+# their numbers (config, metrics, results, diagnostics, report.md without its
+# figures). Checked end to end in minutes with SMOKE=1 SEEDS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-1 2 3}
@@ -63,7 +64,9 @@ run() {
   mkdir -p "$(dirname "$dir")"
   # shellcheck disable=SC2086
   $PIN "$bin" run -quiet "${how[@]}" "$@" $NQSNN_ARGS >"$dir.log" 2>&1 || { log "$dir: failed, see $dir.log"; return 1; }
-  [[ ${KEEP:-} == 1 ]] || rm -f "$dir/checkpoint" "$dir/resume.ckpt"
+  # Keep the numbers (config, metrics, results, diagnostics, report.md); the
+  # per-run figures and model files would add ~3 MB a run.
+  [[ ${KEEP:-} == 1 ]] || rm -f "$dir/checkpoint" "$dir/resume.ckpt" "$dir"/*.png "$dir"/*.svg
 }
 
 # pool runs the queued runs (one line each: DIR FLAGS...) on JOBS pinned workers.
