@@ -11,6 +11,7 @@ sites at the last epoch both sides reached. Standard library only.
 """
 import glob
 import json
+import math
 import os
 import re
 import statistics
@@ -57,6 +58,54 @@ def verdict(ours, ref):
     return "ok" if abs(ours[0] - ref[0]) <= width else f"**{100 * (ours[0] - ref[0]):+.1f}**"
 
 
+def _betacf(a, b, x):
+    """Continued fraction of the regularised incomplete beta function (Numerical Recipes)."""
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > 1e-300 else 1e-300)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > 1e-300 else 1e-300)
+        c = 1 + aa / c if abs(1 + aa / c) > 1e-300 else 1e-300
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > 1e-300 else 1e-300)
+        c = 1 + aa / c if abs(1 + aa / c) > 1e-300 else 1e-300
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-12:
+            break
+    return h
+
+
+def t_pvalue(t, df):
+    """Two-sided p-value of Student's t with df degrees of freedom."""
+    if t == 0:
+        return 1.0
+    x = df / (df + t * t)
+    lbeta = math.lgamma(df / 2) + math.lgamma(0.5) - math.lgamma(df / 2 + 0.5)
+    front = math.exp(math.log(x) * df / 2 + math.log(1 - x) * 0.5 - lbeta)
+    if x < (df / 2 + 1) / (df / 2 + 0.5 + 2):
+        return front * _betacf(df / 2, 0.5, x) / (df / 2)
+    return 1 - front * _betacf(0.5, df / 2, 1 - x) / 0.5
+
+
+def welch(ours, ref):
+    """p-value of Welch's t-test for the difference of the two means ('–' below 2 seeds a side)."""
+    if ours is None or ref is None or ours[2] < 2 or ref[2] < 2:
+        return "–"
+    va, vb = ours[1] ** 2 / ours[2], ref[1] ** 2 / ref[2]
+    if va + vb == 0:
+        return "–"
+    t = (ours[0] - ref[0]) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (ours[2] - 1) + vb ** 2 / (ref[2] - 1))
+    return f"{t_pvalue(t, df):.2f}"
+
+
 def span(side_runs, key, epoch):
     lo, hi = [], []
     for recs in side_runs.values():
@@ -77,14 +126,14 @@ def main():
         ours, ref = sides.get("nqsnn", {}), sides.get("torch", {})
         epochs = max(len(r) for s in sides.values() for r in s.values())
         print(f"### {strategy}\n")
-        print("| epoch | val ANN, PyTorch port | val ANN, nqsnn | Δ | val SNN T=4, PyTorch port | val SNN T=4, nqsnn | Δ | loss, port | loss, nqsnn |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| epoch | val ANN, PyTorch port | val ANN, nqsnn | Δ | p | val SNN T=4, PyTorch port | val SNN T=4, nqsnn | Δ | p | loss, port | loss, nqsnn |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for e in range(epochs):
             ra, oa = column(ref, e, "val_ann_acc"), column(ours, e, "val_ann_acc")
             rs, os_ = column(ref, e, "val_snn_acc"), column(ours, e, "val_snn_acc")
             rl, ol = column(ref, e, "loss"), column(ours, e, "loss")
-            print(f"| {e} | {fmt(ra)} | {fmt(oa)} | {verdict(oa, ra)} | {fmt(rs)} | {fmt(os_)} | {verdict(os_, rs)} "
-                  f"| {fmt(rl, 1, 3)} | {fmt(ol, 1, 3)} |")
+            print(f"| {e} | {fmt(ra)} | {fmt(oa)} | {verdict(oa, ra)} | {welch(oa, ra)} | {fmt(rs)} | {fmt(os_)} | {verdict(os_, rs)} "
+                  f"| {welch(os_, rs)} | {fmt(rl, 1, 3)} | {fmt(ol, 1, 3)} |")
         # The last epoch both sides reached in every run.
         last = min(len(r) for s in sides.values() for r in s.values()) - 1
         print(f"\nλ after epoch {last} (range over sites and seeds): port {span(ref, 'lambda', last)}, "
