@@ -3,7 +3,6 @@ package plots
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -67,17 +66,7 @@ func AccuracyVsTSeeds(runs []SeedRun, logT bool) (*plot.Plot, error) {
 	}
 	slices.Sort(ts)
 	ts = slices.Compact(ts)
-	if logT {
-		p.X.Scale = plot.LogScale{}
-	}
-	padRanges(p)
-	if len(ts) <= 12 {
-		ticks := make(plot.ConstantTicks, len(ts))
-		for i, t := range ts {
-			ticks[i] = plot.Tick{Value: float64(t), Label: strconv.Itoa(t)}
-		}
-		p.X.Tick.Marker = ticks
-	}
+	timeAxis(p, ts, logT)
 	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil
 }

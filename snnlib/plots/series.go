@@ -212,6 +212,14 @@ func AccuracyVsT(runs []Run, logT bool) (*plot.Plot, error) {
 			p.Legend.Add(fmt.Sprintf("%s ANN (%.2f%%)", r.Name, a[0]), l)
 		}
 	}
+	timeAxis(p, ts, logT)
+	p.Legend.Top, p.Legend.Left = false, false
+	return p, nil
+}
+
+// timeAxis scales the T axis (log when logT), pads the ranges and labels
+// every T when there are few of them (sorted, distinct ts).
+func timeAxis(p *plot.Plot, ts []int, logT bool) {
 	if logT {
 		p.X.Scale = plot.LogScale{}
 	}
@@ -225,8 +233,6 @@ func AccuracyVsT(runs []Run, logT bool) (*plot.Plot, error) {
 	} else if logT {
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	p.Legend.Top, p.Legend.Left = false, false
-	return p, nil
 }
 
 // EnergyRun is one SNN's accuracy–latency–energy table.
