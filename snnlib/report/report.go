@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -188,27 +189,13 @@ func Compare(dirs []string) (*Comparison, error) {
 // any run evaluated ("—" where a run did not), the warm-up steps the
 // strategy runs before every window (its latency beyond T) and the mean σ.
 func (c *Comparison) Markdown() string {
-	var ts []int
-	seen := map[int]bool{}
-	for _, r := range c.Runs {
-		for _, t := range r.T {
-			if !seen[t] {
-				seen[t] = true
-				ts = append(ts, t)
-			}
-		}
+	lists := make([][]int, len(c.Runs))
+	for i, r := range c.Runs {
+		lists[i] = r.T
 	}
-	sort.Ints(ts)
+	ts := unionT(lists)
 	var b strings.Builder
-	b.WriteString("| run | ANN |")
-	for _, t := range ts {
-		fmt.Fprintf(&b, " T=%d |", t)
-	}
-	b.WriteString(" warm-up steps | mean σ |\n|---|---|")
-	for range ts {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|---|\n")
+	tableHeader(&b, []string{"run", "ANN"}, ts, []string{"warm-up steps", "mean σ"})
 	for i, r := range c.Runs {
 		fmt.Fprintf(&b, "| %s (%s) | %.2f%% |", r.Label(), filepath.Base(c.Dirs[i]), 100*r.TestANNAccuracy)
 		for _, t := range ts {
@@ -228,6 +215,27 @@ func (c *Comparison) Markdown() string {
 		fmt.Fprintf(&b, " %d | %.4f |\n", r.Latency, s)
 	}
 	return b.String()
+}
+
+// unionT is every T of the lists, sorted and distinct.
+func unionT(lists [][]int) []int {
+	var ts []int
+	for _, l := range lists {
+		ts = append(ts, l...)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
+// tableHeader writes a Markdown table header: the lead columns, a "T=t"
+// column for every t, the tail columns, and the separator row.
+func tableHeader(b *strings.Builder, lead []string, ts []int, tail []string) {
+	cols := append([]string(nil), lead...)
+	for _, t := range ts {
+		cols = append(cols, fmt.Sprintf("T=%d", t))
+	}
+	cols = append(cols, tail...)
+	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n")
 }
 
 // Figures returns the overlaid accuracy-vs-T plot and per-layer σ bars.

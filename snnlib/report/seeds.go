@@ -116,27 +116,13 @@ func (g SeedGroup) At(T int) (mean, sd float64) {
 // seeds, and each seed's selected epoch.
 func (c *Comparison) SeedMarkdown() string {
 	groups := c.BySeed()
-	seen := map[int]bool{}
-	var ts []int
-	for _, g := range groups {
-		for _, t := range g.times() {
-			if !seen[t] {
-				seen[t] = true
-				ts = append(ts, t)
-			}
-		}
+	lists := make([][]int, len(groups))
+	for i, g := range groups {
+		lists[i] = g.times()
 	}
-	sort.Ints(ts)
+	ts := unionT(lists)
 	var b strings.Builder
-	b.WriteString("| setting | seeds | ANN |")
-	for _, t := range ts {
-		fmt.Fprintf(&b, " T=%d |", t)
-	}
-	b.WriteString(" selected epochs |\n|---|---|---|")
-	for range ts {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|\n")
+	tableHeader(&b, []string{"setting", "seeds", "ANN"}, ts, []string{"selected epochs"})
 	for _, g := range groups {
 		ann := make([]float64, len(g.Runs))
 		var epochs []string

@@ -387,10 +387,9 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 			freeAll(st.list)
 		}
 	}()
-	fail := func(err error) (*BatchResult, error) { return nil, err }
 	for pi, p := range s.sim.Warmup {
 		if err := st.start(pi, p.Start); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		if res.WarmupSpikes == nil {
 			res.WarmupSpikes = make([]float64, n)
@@ -398,7 +397,7 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		for range p.Steps {
 			_, spikes, err := st.step(images, labels)
 			if err != nil {
-				return fail(err)
+				return nil, err
 			}
 			for i, x := range spikes {
 				if p.Charged == nil || p.Charged(i) {
@@ -408,7 +407,7 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		}
 	}
 	if err := st.start(len(s.sim.Warmup), s.sim.Start); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if len(s.sim.Warmup) > 0 {
 		st.resetWindow()
@@ -416,12 +415,12 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	for t := range T {
 		var err error
 		if res.Correct[t], res.Spikes[t], err = st.step(images, labels); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		if s.onStep != nil && s.record {
 			w := st.window(t + 1)
 			if err := s.onStep(t, w); err != nil {
-				return fail(err)
+				return nil, err
 			}
 		}
 	}
