@@ -45,13 +45,19 @@ STD = np.array([0.2023, 0.1994, 0.2010], dtype=np.float32)
 
 
 def load_cifar10(data_dir):
-    """Images [50000, 32, 32, 3] uint8 and labels [50000] of the training batches."""
+    """Images [N, 32, 32, 3] uint8 and labels [N] of the training batches present in data_dir,
+    in order (all five for "cifar10", the ones there for "cifar10-partial": the same indexing
+    as nqsnn's loaders, so a split from `nqsnn split` selects the same images)."""
     xs, ys = [], []
     for i in range(1, 6):
         path = os.path.join(data_dir, f"data_batch_{i}.bin")
+        if not os.path.exists(path):
+            continue
         raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 3073)
         ys.append(raw[:, 0].astype(np.int64))
         xs.append(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    if not xs:
+        sys.exit(f"{data_dir}: no CIFAR-10 training batch (data_batch_1.bin ... data_batch_5.bin)")
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -238,6 +244,8 @@ def main():
     split = json.load(open(a.split))
     images, labels = load_cifar10(a.data_dir)
     tr, va = np.array(split["train"]), np.array(split["val"])
+    if max(tr.max(), va.max()) >= len(labels):
+        sys.exit(f"{a.split}: indices up to {max(tr.max(), va.max())} but {a.data_dir} holds {len(labels)} training images")
 
     def val_batches(aug):  # uses dev, set below before the first call
         out = []

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gomlx/go-xla/pkg/pjrt"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/xla"
 
@@ -156,6 +157,21 @@ func newCPU() (backends.Backend, Choice, error) {
 	return newXLA(NameCPU, p, cpuOptions, cpuDescription(p)+" (requested)")
 }
 
+// EnvCUDAPreallocate, set to "1", lets the XLA CUDA client take most of the GPU's memory at
+// start (XLA's own default) instead of growing its pool as needed.
+const EnvCUDAPreallocate = "NQSNN_XLA_CUDA_PREALLOCATE"
+
+// CUDAClientOptions are the PJRT client options of the XLA CUDA backend. XLA preallocates 75 %
+// of the GPU's memory per process by default, so a second process on the same GPU (a second
+// run side by side, a notebook beside a training job) fails to allocate; nqsnn grows the pool
+// on demand instead, unless $NQSNN_XLA_CUDA_PREALLOCATE=1.
+func CUDAClientOptions() pjrt.NamedValuesMap {
+	if os.Getenv(EnvCUDAPreallocate) == "1" {
+		return pjrt.NamedValuesMap{"preallocate": true}
+	}
+	return pjrt.NamedValuesMap{"preallocate": false}
+}
+
 // newXLA creates (or reuses) an XLA backend on the plugin file p; a CPU
 // plugin gets XNNPACK turned off first (see XNNPACKFlag).
 func newXLA(name, p, options, why string) (backends.Backend, Choice, error) {
@@ -163,7 +179,21 @@ func newXLA(name, p, options, why string) (backends.Backend, Choice, error) {
 		why += disableXNNPACK(p)
 	}
 	cfg := "xla:" + p + options
-	b, err := cached(cfg, func() (backends.Backend, error) { return xla.New(p + options) })
+	var clientOpts pjrt.NamedValuesMap
+	if name == NameCUDA {
+		clientOpts = CUDAClientOptions()
+	}
+	b, err := cached(cfg, func() (backends.Backend, error) {
+		b, err := xla.NewWithOptions(p+options, clientOpts)
+		if err != nil && clientOpts != nil {
+			// A plugin that does not know an option refuses the client: fall back to its defaults.
+			if b2, err2 := xla.NewWithOptions(p+options, nil); err2 == nil {
+				why += fmt.Sprintf("; client options %v refused (%v), plugin defaults used", clientOpts, err)
+				return b2, nil
+			}
+		}
+		return b, err
+	})
 	if err != nil {
 		return nil, Choice{}, fmt.Errorf("backend %q: loading PJRT plugin %s: %w", name, p, err)
 	}

@@ -338,3 +338,10 @@ func BenchmarkConvTrainStep(b *testing.B) {
 	flops := 6.0 * 2 * batch * size * size * ch * 9 * ch
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+func TestCUDAClientOptions(t *testing.T) {
+	t.Setenv(EnvCUDAPreallocate, "")
+	require.Equal(t, false, CUDAClientOptions()["preallocate"], "several processes must be able to share one GPU by default")
+	t.Setenv(EnvCUDAPreallocate, "1")
+	require.Equal(t, true, CUDAClientOptions()["preallocate"])
+}
