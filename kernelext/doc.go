@@ -16,7 +16,7 @@
 // Notebooks live in notebooks/ of the repository and import this module through a
 // go.work that "use"s the repository root. The first cell of every notebook is:
 //
-//	!*go get github.com/janpfeifer/gonb@v0.11.4
+//	!*go get github.com/janpfeifer/gonb@v0.11.4 2>&1 | { grep -v '^go: added' || true; }
 //	!*rm -f go.work && go work init && go work use . "${GONB_DIR}/.."
 //	%goworkfix
 //

@@ -27,7 +27,7 @@ NOTEBOOKS = REPO / "notebooks"
 REQUIRE = os.environ.get("NQSNN_REQUIRE_KERNEL") == "1"
 
 # The first cell of every nqsnn notebook (see kernelext/README.md).
-RECIPE = """!*go get github.com/janpfeifer/gonb@v0.11.4
+RECIPE = """!*go get github.com/janpfeifer/gonb@v0.11.4 2>&1 | { grep -v '^go: added' || true; }
 !*rm -f go.work && go work init && go work use . "${GONB_DIR}/.."
 %goworkfix"""
 

@@ -2,6 +2,9 @@
 # run-notebooks.sh — executes the notebooks in notebooks/ headless, in place (their
 # outputs are saved into the .ipynb files), and prints the time each one took.
 #
+# Each executed notebook is stamped with the fingerprint of the code and results it ran on
+# (scripts/nbfresh.py), which the tests check.
+#
 # Usage: bash scripts/run-notebooks.sh [--keep-runs] [NOTEBOOK.ipynb ...]
 #   NOTEBOOK...   names inside notebooks/ (default: every NN_*.ipynb, in order)
 #   --keep-runs   reuse runs/notebooks/<setting>/ from an earlier execution instead of
@@ -19,7 +22,7 @@ NOTEBOOKS=()
 for arg in "$@"; do
   case "$arg" in
     --keep-runs) KEEP=1 ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) NOTEBOOKS+=("$(basename "$arg")") ;;
   esac
 done
@@ -54,7 +57,8 @@ printf '%-28s %8s  %s\n' "notebook ($SETTING setting)" "seconds" "result"
 for nb in "${NOTEBOOKS[@]}"; do
   log="$LOGDIR/${nb%.ipynb}.log"
   start=$(date +%s)
-  if jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 "$nb" >"$log" 2>&1; then
+  if jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 "$nb" >"$log" 2>&1 &&
+    python3 "$ROOT/scripts/nbfresh.py" stamp "$nb" >>"$log" 2>&1; then
     status="ok ($(du -k "$nb" | cut -f1) KiB)"
   else
     status="FAILED (log: $log)"

@@ -6,7 +6,7 @@
 #
 # The ANNs are the committed runs (same training budget per data set):
 #   MNIST small CNN:     results/mnist-cnn-{qcfs,nq,relu}-L4 (5 epochs each)
-#   CIFAR-10 ResNet-20:  results/cifar10-resnet20-{qcfs,nq}-L4 (5 epochs each)
+#   CIFAR-10 ResNet-20:  results/cifar10-resnet20-{qcfs,nq,relu}-L4 (5 epochs each)
 # qcfs, nq and relu are simulated as trained; srp and cos convert the qcfs
 # model (they change the SNN, not the ANN). Every model is re-simulated here
 # with `nqsnn eval`, so all rows share one backend. CIFAR-10 uses the first
@@ -55,9 +55,9 @@ for data in "${@:-mnist cifar10}"; do
       ;;
     cifar10)
       t=1,2,4,8
-      for s in qcfs nq; do one cifar10 $s results/cifar10-resnet20-$s-L4/checkpoint -t $t -test-limit 1000; done
+      for s in qcfs nq relu; do one cifar10 $s results/cifar10-resnet20-$s-L4/checkpoint -t $t -test-limit 1000; done
       for s in srp cos; do one cifar10 $s results/cifar10-resnet20-qcfs-L4/checkpoint -t $t -test-limit 1000 -strategy $s; done
-      compare cifar10 qcfs nq srp cos
+      compare cifar10 qcfs nq relu srp cos
       ;;
     *)
       log "unknown data set $d (mnist or cifar10)"

@@ -200,6 +200,23 @@ def evaluate(model, batches, steps):
 
 
 @torch.no_grad()
+def bn_check(model, images, labels, tr, batch_size, dev):
+    """--bn-check: a copy of the model whose batch-norm running statistics are re-estimated
+    (momentum 0.1, as in training) over one pass of augmented training batches at the current
+    weights, without any weight update; returns the copy's validation ANN accuracy."""
+    import copy
+    m = copy.deepcopy(model)
+    m.train()
+    set_snn(m, False)
+    rng = np.random.default_rng(12345)
+    perm = rng.permutation(tr)
+    for i in range(0, len(perm) - batch_size + 1, batch_size):
+        idx = perm[i:i + batch_size]
+        m(to_tensor(augment(images[idx], rng)).to(dev))
+    return evaluate(m, bn_check.val, 1)[0]
+
+
+@torch.no_grad()
 def calibrate(model, batches, steps):
     """Per-site mean and σ of the ANN−SNN gap (σ = sqrt(mean of per-batch var))."""
     model.eval()
@@ -234,6 +251,9 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     ap.add_argument("--calib-augment", action="store_true", help="calibrate on augmented validation images, as the reference")
+    ap.add_argument("--bn-check", action="store_true",
+                    help="also record val_ann_acc_bn: the validation ANN accuracy after re-estimating the "
+                         "batch-norm statistics at the epoch's final weights (a copy; training is unchanged)")
     ap.add_argument("--out", default="-", help="JSON lines file (default: stdout)")
     a = ap.parse_args()
 
@@ -257,6 +277,7 @@ def main():
 
     dev = torch.device(a.device)
     clean_val = val_batches(False)
+    bn_check.val = clean_val
     model = ResNet20(lambda: Site(a.L, 8.0, a.strategy == "nq")).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=a.wd)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.epochs)
@@ -291,6 +312,8 @@ def main():
             rec["mu"], rec["sigma"] = mu, sigma
         rec["val_ann_acc"], rec["val_snn_acc"] = evaluate(model, clean_val, a.select_t)
         rec["select_t"] = a.select_t
+        if a.bn_check:
+            rec["val_ann_acc_bn"] = bn_check(model, images, labels, tr, a.batch_size, dev)
         rec["lambda"] = [s.up.item() for s in sites(model)]
         rec["seconds"] = time.time() - start
         out.write(json.dumps(rec) + "\n")

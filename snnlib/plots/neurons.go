@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -185,5 +186,56 @@ func MembraneTraces(v [][]float64, theta float64, names []string) (*plot.Plot, e
 	}
 	padRanges(p)
 	p.X.Tick.Marker = integerTicks{}
+	return p, nil
+}
+
+// Transfer plots output against input for several transfer functions sampled at the same
+// inputs x: e.g. QCFS(z) beside the IF neuron's rate after T steps of constant input z,
+// whose staircases coincide at T = L. The first curve is the reference, drawn as a wide pale
+// band under the others; lines have no markers (x is meant to be a
+// dense grid); the legend sits in the top left corner, which an increasing transfer function
+// leaves empty.
+func Transfer(title, xLabel, yLabel string, x []float64, curves ...Curve) (*plot.Plot, error) {
+	if len(x) < 2 {
+		return nil, fmt.Errorf("plots: a transfer plot needs at least two inputs, got %d", len(x))
+	}
+	if err := checkFinite("transfer inputs", x); err != nil {
+		return nil, err
+	}
+	if len(curves) == 0 {
+		return nil, fmt.Errorf("plots: %q has no curve", title)
+	}
+	p := newPlot(title, xLabel, yLabel)
+	for i, c := range curves {
+		if len(c.Values) != len(x) {
+			return nil, fmt.Errorf("plots: curve %q has %d values for %d inputs", c.Name, len(c.Values), len(x))
+		}
+		if err := checkFinite(c.Name, c.Values); err != nil {
+			return nil, err
+		}
+		xy := make(plotter.XYs, len(x))
+		for k := range x {
+			xy[k] = plotter.XY{X: x[k], Y: c.Values[k]}
+		}
+		if i > 0 {
+			if err := addLine(p, c.Name, xy, i, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// The first curve is the reference: a wide pale band, so that a curve equal to it
+		// shows on top of it instead of hiding it.
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", c.Name, err)
+		}
+		l.LineStyle = draw.LineStyle{Color: color.NRGBA{R: 0x99, G: 0x99, B: 0x99, A: 0x99}, Width: vg.Points(7)}
+		p.Add(l)
+		p.Legend.Add(c.Name, l)
+	}
+	padRanges(p)
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(8)
 	return p, nil
 }

@@ -324,3 +324,22 @@ func TestRenderTurnsPanicIntoError(t *testing.T) {
 	err = Save(panicky{}, Size{Width: 100, Height: 100}, filepath.Join(t.TempDir(), "x.png"))
 	assert.ErrorContains(t, err, "drawing the figure failed")
 }
+
+func TestTransfer(t *testing.T) {
+	x := []float64{0, 0.5, 1}
+	p, err := Transfer("QCFS and IF", "z / θ", "output / θ", x, Curve{"QCFS", []float64{0, 0.5, 1}}, Curve{"IF, T = 2", []float64{0, 0.5, 1}})
+	require.NoError(t, err)
+	require.True(t, p.Legend.Top && p.Legend.Left, "the legend goes where an increasing curve leaves room")
+	b, err := Render(p, Size{Width: 320, Height: 240}, "png")
+	require.NoError(t, err)
+	require.NotEmpty(t, b)
+
+	_, err = Transfer("t", "x", "y", x, Curve{"short", []float64{0, 1}})
+	require.ErrorContains(t, err, `curve "short" has 2 values for 3 inputs`)
+	_, err = Transfer("t", "x", "y", []float64{0}, Curve{"one", []float64{0}})
+	require.ErrorContains(t, err, "at least two inputs")
+	_, err = Transfer("t", "x", "y", x)
+	require.ErrorContains(t, err, "no curve")
+	_, err = Transfer("t", "x", "y", x, Curve{"nan", []float64{0, math.NaN(), 1}})
+	require.Error(t, err)
+}
