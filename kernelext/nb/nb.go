@@ -64,7 +64,9 @@ func Show(d plots.Drawer, w, h int) {
 
 // Progress shows progress bars for the phases of experiment.Run (a terminal bar outside a
 // notebook).
-func Progress(title string, total int) experiment.Progress { return kernelext.NewProgress(title, total) }
+func Progress(title string, total int) experiment.Progress {
+	return kernelext.NewProgress(title, total)
+}
 
 // Pct formats a fraction as a percentage with two decimals.
 func Pct(x float64) string { return fmt.Sprintf("%.2f", 100*x) }
