@@ -20,7 +20,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/snn"
 )
@@ -71,33 +70,13 @@ func compare(old, new []float32) string {
 }
 
 func run(path string, batches int) error {
-	c, err := checkpoint.Load(path)
+	m, err := experiment.OpenModel(path, nil)
 	if err != nil {
 		return err
 	}
-	var meta experiment.Meta
-	if err := c.DecodeMeta(&meta); err != nil {
-		return err
-	}
-	cfg := meta.Config
-	data, err := experiment.LoadData(cfg)
-	if err != nil {
-		return err
-	}
-	defer data.Close()
-	nw, err := cfg.Network(data.Info.NumClasses)
-	if err != nil {
-		return err
-	}
-	be, desc, err := experiment.NewBackend("")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "backend:", desc)
-	ctx := context.New()
-	if err := c.Restore(ctx); err != nil {
-		return err
-	}
+	defer m.Close()
+	fmt.Fprintln(os.Stderr, "backend:", m.Describe)
+	be, ctx, nw, data, meta := m.Backend, m.Context, m.Network, m.Data, m.Meta
 	eval, err := snn.NewANNEval(be, ctx, nw)
 	if err != nil {
 		return err

@@ -16,9 +16,6 @@ import (
 	"math"
 	"os"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
-
-	"github.com/nqsnn/nqsnn/snnlib/checkpoint"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 )
@@ -38,37 +35,18 @@ func main() {
 }
 
 func run(path string, tn, repeats int) error {
-	c, err := checkpoint.Load(path)
+	m, err := experiment.OpenModel(path, func(cfg *experiment.Config) {
+		cfg.CalibAugment = true
+		if tn > 0 {
+			cfg.NoiseT = tn
+		}
+	})
 	if err != nil {
 		return err
 	}
-	var meta experiment.Meta
-	if err := c.DecodeMeta(&meta); err != nil {
-		return err
-	}
-	cfg := meta.Config
-	cfg.CalibAugment = true
-	if tn > 0 {
-		cfg.NoiseT = tn
-	}
-	data, err := experiment.LoadData(cfg)
-	if err != nil {
-		return err
-	}
-	defer data.Close()
-	nw, err := cfg.Network(data.Info.NumClasses)
-	if err != nil {
-		return err
-	}
-	be, desc, err := experiment.NewBackend("")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "backend:", desc)
-	ctx := context.New()
-	if err := c.Restore(ctx); err != nil {
-		return err
-	}
+	defer m.Close()
+	fmt.Fprintln(os.Stderr, "backend:", m.Describe)
+	be, ctx, nw, data, cfg, meta := m.Backend, m.Context, m.Network, m.Data, m.Config, m.Meta
 	if _, _, err := nw.Describe(be, ctx, data.Info.ExampleShape); err != nil {
 		return err
 	}
