@@ -90,6 +90,10 @@ func MNISTSettings() experiment.Config {
 // (MNISTSettings, a few minutes in the CI setting) instead of loading the committed one.
 const EnvTrain = "NQSNN_NOTEBOOK_TRAIN"
 
+// Train reports whether notebooks train their own models ($NQSNN_NOTEBOOK_TRAIN=1, or the
+// full setting) instead of analysing the committed ones.
+func Train() bool { return Full || os.Getenv(EnvTrain) == "1" }
+
 // CommittedMNIST is the committed MNIST run the analysis notebooks load by default: the small
 // CNN trained with NQ at L = 4 for 5 epochs (quick preset; 99.0 % ANN test accuracy), made by
 // `nqsnn run -backend xla:cuda -strategy nq` (see the README's Results).
@@ -100,7 +104,7 @@ const CommittedMNIST = "mnist-cnn-nq-L4"
 // in the full setting or when nothing is committed, the run of MNISTSettings (reused when
 // finished, trained otherwise). It says which one it took.
 func MNISTModel() (string, *experiment.Results, error) {
-	if os.Getenv(EnvTrain) != "1" && !Full {
+	if !Train() {
 		dir := ResultsDir(CommittedMNIST)
 		if res, err := experiment.LoadResults(dir); err == nil {
 			fmt.Printf("analysing the committed run %s: %s, %d epochs on %d images, ANN test accuracy %s %% (%s=1 trains one here instead)\n",
