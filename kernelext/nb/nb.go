@@ -120,14 +120,15 @@ func MNISTModel() (string, *experiment.Results, error) {
 func MNISTDir() string { return RunDir("mnist-cnn-nq-L4") }
 
 // EnsureRun returns the finished run in dir when it was made with exactly cfg (its preset
-// applied), and otherwise trains it there, replacing what dir held.
+// applied), and otherwise trains it there, replacing what dir held, with progress bars and a
+// live training plot (LiveTraining).
 func EnsureRun(cfg experiment.Config, dir string) (*experiment.Results, error) {
 	cfg = cfg.WithPreset()
 	if res, ok := finishedWith(cfg, dir); ok {
 		fmt.Printf("reusing the finished run in %s (same settings)\n", dir)
 		return res, nil
 	}
-	return experiment.Run(cfg, dir, experiment.Options{Force: true, Log: os.Stdout, Progress: Progress})
+	return experiment.Run(cfg, dir, experiment.Options{Force: true, Log: os.Stdout, Progress: Progress, AfterEpoch: LiveTraining()})
 }
 
 // finishedWith loads the results in dir if their settings are exactly cfg.
