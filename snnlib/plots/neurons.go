@@ -146,6 +146,12 @@ func SpikeRaster(spikes [][]bool, title string) (*plot.Plot, error) {
 // MembraneTraces plots v[neuron][t] against steps 1..T, with the threshold θ
 // (if positive) and 0 as dashed references. names may be nil.
 func MembraneTraces(v [][]float64, theta float64, names []string) (*plot.Plot, error) {
+	return MembraneTracesFrom(1, v, theta, names)
+}
+
+// MembraneTracesFrom is MembraneTraces for traces whose first value is at step t0, e.g. 0
+// for traces that begin with the initial membrane v(0).
+func MembraneTracesFrom(t0 int, v [][]float64, theta float64, names []string) (*plot.Plot, error) {
 	if len(v) == 0 || len(v[0]) == 0 {
 		return nil, fmt.Errorf("plots: membrane traces need at least one neuron and one step")
 	}
@@ -165,7 +171,11 @@ func MembraneTraces(v [][]float64, theta float64, names []string) (*plot.Plot, e
 		if names != nil {
 			name = names[n]
 		}
-		if err := addLine(p, name, perEpoch(row), n, steps <= 40); err != nil {
+		xy := perEpoch(row)
+		for k := range xy {
+			xy[k].X += float64(t0 - 1)
+		}
+		if err := addLine(p, name, xy, n, steps <= 40); err != nil {
 			return nil, err
 		}
 	}
@@ -174,7 +184,7 @@ func MembraneTraces(v [][]float64, theta float64, names []string) (*plot.Plot, e
 		refs = append(refs, theta)
 	}
 	for _, y := range refs {
-		l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: y}, {X: float64(steps), Y: y}})
+		l, err := plotter.NewLine(plotter.XYs{{X: float64(t0), Y: y}, {X: float64(t0 + steps - 1), Y: y}})
 		if err != nil {
 			return nil, err
 		}

@@ -343,3 +343,13 @@ func TestTransfer(t *testing.T) {
 	_, err = Transfer("t", "x", "y", x, Curve{"nan", []float64{0, math.NaN(), 1}})
 	require.Error(t, err)
 }
+
+func TestMembraneTracesFromStepZero(t *testing.T) {
+	p, err := MembraneTracesFrom(0, [][]float64{{0.5, 0.8, 0.1}}, 1, nil)
+	require.NoError(t, err)
+	require.InDelta(t, 0, p.X.Min, 0.5, "the initial membrane v(0) sits at t = 0")
+	require.Less(t, p.X.Max, 2.6, "three values end at t = 2")
+	q, err := MembraneTraces([][]float64{{0.5, 0.8, 0.1}}, 1, nil)
+	require.NoError(t, err)
+	require.Greater(t, q.X.Min, 0.4, "MembraneTraces starts at step 1")
+}
