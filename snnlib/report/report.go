@@ -29,6 +29,7 @@ func Figures(r *record.Results) (map[string]plots.Drawer, error) {
 	if err != nil {
 		return nil, err
 	}
+	acc.Title.Text += " — " + Budget(r)
 	figs["accuracy_vs_t"] = acc
 	if len(r.Epochs) > 0 {
 		var h plots.History
@@ -255,6 +256,7 @@ func (c *Comparison) Figures() (map[string]plots.Drawer, error) {
 	if err != nil {
 		return nil, err
 	}
+	acc.Title.Text += " — " + Budget(c.Runs...)
 	en, err := plots.AccuracyVsEnergy(energy)
 	if err != nil {
 		return nil, err
@@ -346,4 +348,24 @@ func DiagnosticsFigures(d *record.Diagnostics) (map[string]plots.Drawer, error) 
 		figs[fmt.Sprintf("gap_T%d", w.T)] = gp
 	}
 	return figs, nil
+}
+
+// Budget says in a few words what the runs were trained for and tested on, for figure titles:
+// "5 training epochs, 10000 test images", or ranges ("5–400 training epochs") when they differ.
+func Budget(runs ...*record.Results) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	span := func(get func(*record.Results) int, what string) string {
+		lo, hi := get(runs[0]), get(runs[0])
+		for _, r := range runs[1:] {
+			lo, hi = min(lo, get(r)), max(hi, get(r))
+		}
+		if lo == hi {
+			return fmt.Sprintf("%d %s", lo, what)
+		}
+		return fmt.Sprintf("%d–%d %s", lo, hi, what)
+	}
+	return span(func(r *record.Results) int { return r.Config.Epochs }, "training epochs") + ", " +
+		span(func(r *record.Results) int { return r.Data.TestExamples }, "test images")
 }
