@@ -9,7 +9,8 @@ results that are in the repository now.
                                                  made from other inputs (default: all of them)
 
 The fingerprint is a SHA-256 over the path and content of every file under INPUTS that git
-tracks or would track (ignored files such as run directories are left out), so it does not
+tracks or would track (ignored files such as run directories are left out; so are the reports
+directly in results/, such as benchmark tables, which no notebook reads), so it does not
 depend on commits: a notebook executed on a working tree and committed together with it is
 fresh, and any later change to the library, the loaders, the notebook helpers or a committed
 result makes it stale until it is executed again. Standard library only.
@@ -30,6 +31,8 @@ def fingerprint():
                            cwd=ROOT, check=True, capture_output=True).stdout.split(b"\0")
     h = hashlib.sha256()
     for name in sorted(set(n for n in names if n)):
+        if name.startswith(b"results/") and name.count(b"/") == 1:
+            continue  # a report beside the run directories, not something a notebook shows
         path = os.path.join(ROOT, os.fsdecode(name))
         if not os.path.isfile(path):
             continue  # deleted in the working tree
