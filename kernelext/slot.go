@@ -15,13 +15,13 @@ import (
 // DisplayDirEnv), rewritten at every update, whose path is printed once.
 type Slot struct {
 	mu   sync.Mutex
-	id   string // the notebook display id
+	uid  string // unique per slot: the notebook display id and the file name derive from it
 	path string // outside a notebook: the file
 }
 
 // NewSlot reserves a place in the output; nothing shows until the first update.
 func NewSlot() *Slot {
-	return &Slot{id: "kernelext-slot-" + gonbui.UniqueId()}
+	return &Slot{uid: gonbui.UniqueId()}
 }
 
 // ShowPNG replaces the slot's content with the encoded PNG b.
@@ -32,7 +32,7 @@ func (s *Slot) ShowPNG(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gonbui.IsNotebook {
-		gonbui.UpdateHTML(s.id, `<img src="data:image/png;base64,`+base64.StdEncoding.EncodeToString(b)+`">`)
+		gonbui.UpdateHTML("kernelext-slot-"+s.uid, `<img src="data:image/png;base64,`+base64.StdEncoding.EncodeToString(b)+`">`)
 		gonbui.Sync()
 		return gonbui.Error()
 	}
@@ -41,7 +41,7 @@ func (s *Slot) ShowPNG(b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.path = filepath.Join(dir, fmt.Sprintf("live-%s-%s.png", runStamp, s.id[len("kernelext-slot-"):]))
+		s.path = filepath.Join(dir, fmt.Sprintf("live-%s-%s.png", runStamp, s.uid))
 		if err := WriteFileAtomic(s.path, b); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/nqsnn/nqsnn/kernelext"
 	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/plots"
+	"github.com/nqsnn/nqsnn/snnlib/report"
 )
 
 // LiveTraining returns a hook for experiment.Options.AfterEpoch that redraws, in one place of
@@ -16,15 +17,10 @@ import (
 // draw is reported as text; training goes on.
 func LiveTraining() func(*fit.Epoch) {
 	slot := kernelext.NewSlot()
-	var loss, train, valANN, valSNN []float64
-	var sigma [][]float64
+	var epochs []fit.Epoch
 	return func(e *fit.Epoch) {
-		loss, train = append(loss, e.Loss), append(train, e.TrainAcc)
-		valANN, valSNN = append(valANN, 100*e.ValANNAcc), append(valSNN, 100*e.ValSNNAcc)
-		if len(e.Sigma) > 0 {
-			sigma = append(sigma, e.Sigma)
-		}
-		b, err := liveFigure(loss, percent(train), valANN, valSNN, sigma, e.SelectT)
+		epochs = append(epochs, *e)
+		b, err := liveFigure(epochs)
 		if err == nil {
 			err = slot.ShowPNG(b)
 		}
@@ -34,27 +30,16 @@ func LiveTraining() func(*fit.Epoch) {
 	}
 }
 
-func percent(v []float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = 100 * x
-	}
-	return out
-}
-
-// liveFigure draws the panels of LiveTraining as one PNG.
-func liveFigure(loss, train, valANN, valSNN []float64, sigma [][]float64, selectT int) ([]byte, error) {
-	lp, err := plots.TrainingCurves("training loss", "loss", plots.Curve{Name: "train", Values: loss})
+// liveFigure draws the panels of LiveTraining as one PNG: report's training panels and, when
+// σ was measured, σ per layer beside them.
+func liveFigure(epochs []fit.Epoch) ([]byte, error) {
+	h, sigma := report.EpochHistory(epochs, true)
+	g, err := plots.TrainingPanels(h)
 	if err != nil {
 		return nil, err
 	}
-	ap, err := plots.TrainingCurves("accuracy", "%", plots.Curve{Name: "train", Values: train},
-		plots.Curve{Name: "val ANN", Values: valANN}, plots.Curve{Name: fmt.Sprintf("val SNN T=%d", selectT), Values: valSNN})
-	if err != nil {
-		return nil, err
-	}
-	ap.Legend.Top = false // accuracies rise: the bottom right stays free
-	panels := []*plot.Plot{lp, ap}
+	panels := []*plot.Plot{g.Plots[0][0], g.Plots[0][1]}
+	panels[1].Legend.Top = false // accuracies rise: the bottom right stays free
 	if len(sigma) > 0 && len(sigma[0]) > 0 {
 		sp, err := plots.SigmaOverEpochs(sigma, nil)
 		if err != nil {
@@ -63,8 +48,7 @@ func liveFigure(loss, train, valANN, valSNN []float64, sigma [][]float64, select
 		sp.Legend.Top = false
 		panels = append(panels, sp)
 	}
-	g, err := plots.NewGrid(panels, len(panels))
-	if err != nil {
+	if g, err = plots.NewGrid(panels, len(panels)); err != nil {
 		return nil, err
 	}
 	return plots.Render(g, plots.Size{Width: 300 * len(panels), Height: 260}, "png")

@@ -26,19 +26,17 @@ import (
 
 func main() {
 	batches := flag.Int("batches", 78, "training batches of the re-estimation")
-	verbose = flag.Bool("v", false, "print stored against re-estimated statistics per variable")
+	verbose := flag.Bool("v", false, "print stored against re-estimated statistics per variable")
 	flag.Parse()
 	if flag.NArg() != 1 || *batches < 1 {
 		fmt.Fprintln(os.Stderr, "usage: bnstats [-batches N>=1] CHECKPOINT")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *batches); err != nil {
+	if err := run(flag.Arg(0), *batches, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "bnstats:", err)
 		os.Exit(1)
 	}
 }
-
-var verbose *bool
 
 type bnValue struct {
 	name   string
@@ -69,7 +67,7 @@ func compare(old, new []float32) string {
 	return fmt.Sprintf("mean |re-estimated − stored| %.4f, mean |stored| %.4f, mean re-estimated/stored %.3f", d/n, a/n, r/n)
 }
 
-func run(path string, batches int) error {
+func run(path string, batches int, verbose bool) error {
 	m, err := experiment.OpenModel(path, nil)
 	if err != nil {
 		return err
@@ -77,6 +75,7 @@ func run(path string, batches int) error {
 	defer m.Close()
 	fmt.Fprintln(os.Stderr, "backend:", m.Describe)
 	be, ctx, nw, data, meta := m.Backend, m.Context, m.Network, m.Data, m.Meta
+	// The executor reads the variables at every call, so it measures before and after alike.
 	eval, err := snn.NewANNEval(be, ctx, nw)
 	if err != nil {
 		return err
@@ -114,15 +113,11 @@ func run(path string, batches int) error {
 		out[0].FinalizeAll()
 		n++
 	}
-	eval2, err := snn.NewANNEval(be, ctx, nw)
+	after, err := snn.EvalANN(eval, data.Val, nil)
 	if err != nil {
 		return err
 	}
-	after, err := snn.EvalANN(eval2, data.Val, nil)
-	if err != nil {
-		return err
-	}
-	if *verbose {
+	if verbose {
 		for i, v := range bnValues(ctx) {
 			fmt.Printf("%-40s %s\n", v.name, compare(stored[i].values, v.values))
 		}

@@ -120,6 +120,7 @@ func TrainingCurves(title, yLabel string, curves ...Curve) (*plot.Plot, error) {
 type History struct {
 	TrainLoss, ValLoss []float64
 	TrainAcc, ValAcc   []float64
+	ValSNNAcc          []float64 // the converted SNN's validation accuracy (optional)
 }
 
 // TrainingPanels draws loss and accuracy (%) side by side.
@@ -130,7 +131,7 @@ func TrainingPanels(h History) (*Grid, error) {
 		return nil, err
 	}
 	var accs []Curve
-	for _, c := range []Curve{{"train", h.TrainAcc}, {"validation", h.ValAcc}} {
+	for _, c := range []Curve{{"train", h.TrainAcc}, {"validation", h.ValAcc}, {"validation SNN", h.ValSNNAcc}} {
 		pc, err := toPercent(c.Name+" accuracy", c.Values)
 		if err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
 	"github.com/nqsnn/nqsnn/snnlib/atomicfile"
+	"github.com/nqsnn/nqsnn/snnlib/fit"
 	"github.com/nqsnn/nqsnn/snnlib/plots"
 	"github.com/nqsnn/nqsnn/snnlib/record"
 )
@@ -32,16 +33,7 @@ func Figures(r *record.Results) (map[string]plots.Drawer, error) {
 	acc.Title.Text += " — " + Budget(r)
 	figs["accuracy_vs_t"] = acc
 	if len(r.Epochs) > 0 {
-		var h plots.History
-		var sigma [][]float64
-		for _, e := range r.Epochs {
-			h.TrainLoss = append(h.TrainLoss, e.Loss)
-			h.TrainAcc = append(h.TrainAcc, e.TrainAcc)
-			h.ValAcc = append(h.ValAcc, e.ValANNAcc)
-			if len(e.Sigma) > 0 {
-				sigma = append(sigma, e.Sigma)
-			}
-		}
+		h, sigma := EpochHistory(r.Epochs, false)
 		tp, err := plots.TrainingPanels(h)
 		if err != nil {
 			return nil, err
@@ -368,4 +360,23 @@ func Budget(runs ...*record.Results) string {
 	}
 	return span(func(r *record.Results) int { return r.Config.Epochs }, "training epochs") + ", " +
 		span(func(r *record.Results) int { return r.Data.TestExamples }, "test images")
+}
+
+// EpochHistory is what the plots draw of training: loss and accuracies per epoch (the SNN's
+// validation accuracy too when withSNN) and σ per layer for the epochs that measured it.
+func EpochHistory(epochs []fit.Epoch, withSNN bool) (plots.History, [][]float64) {
+	var h plots.History
+	var sigma [][]float64
+	for _, e := range epochs {
+		h.TrainLoss = append(h.TrainLoss, e.Loss)
+		h.TrainAcc = append(h.TrainAcc, e.TrainAcc)
+		h.ValAcc = append(h.ValAcc, e.ValANNAcc)
+		if withSNN {
+			h.ValSNNAcc = append(h.ValSNNAcc, e.ValSNNAcc)
+		}
+		if len(e.Sigma) > 0 {
+			sigma = append(sigma, e.Sigma)
+		}
+	}
+	return h, sigma
 }
