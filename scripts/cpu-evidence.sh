@@ -7,16 +7,21 @@
 #   bash scripts/cpu-evidence.sh [scratch] [warm] [levels]   (default: all three)
 #
 #   scratch  CIFAR-10 ResNet-20 (19 activation sites) from scratch, nq vs qcfs,
-#            one identical budget: 10,000 training images, 5 epochs, L = 4.
-#   warm     a QCFS ResNet-20 trained for longer (BASE_EPOCHS epochs on the same
-#            10,000 images, one run: the base model, kept with its checkpoint),
-#            then WARM_EPOCHS more epochs from it: NQ fine-tuning (σ measured on
-#            the base model before its first step) against QCFS continuation.
-#   levels   Fashion-MNIST small CNN, L = 4 and L = 8, nq vs qcfs, 5 epochs on
+#            one identical budget: 5,000 training images, 4 epochs, L = 4.
+#   warm     a QCFS ResNet-20 trained for longer (BASE, by default the committed
+#            results/cifar10-resnet20-qcfs-L4: 5 epochs on 47,500 images), then
+#            WARM_EPOCHS more epochs from it on 5,000 of its training images:
+#            NQ fine-tuning (σ measured on the base model before its first step)
+#            against QCFS continuation. The runs keep the base's validation
+#            split (-split-seed), so selection never sees a training image.
+#            With BASE unset to "" a base is trained here (BASE_EPOCHS epochs).
+#   levels   Fashion-MNIST small CNN, L = 4 and L = 8, nq vs qcfs, 4 epochs on
 #            10,000 images: what the quantisation level does at T = 1, 2, 4.
+# CIFAR-10 runs are tested on the first 5,000 test images (TEST_LIMIT) to fit
+# the budget; Fashion-MNIST runs on all 10,000.
 #
 # Environment: SEEDS="1 2 3", JOBS=2 (runs at once; each pinned to one core),
-# OUT=results/evidence, BASE_EPOCHS=15, WARM_EPOCHS=3, NQSNN_ARGS (extra flags
+# OUT=results/evidence, BASE_EPOCHS=15, WARM_EPOCHS=2, TEST_LIMIT=5000, NQSNN_ARGS (extra flags
 # for every run, e.g. "-backend xla:cuda"), SMOKE=1 (a tiny synthetic version
 # of every experiment, to check the script in minutes).
 # Finished runs are kept, so an interrupted call resumes where it stopped; an
@@ -32,20 +37,26 @@ SEEDS=${SEEDS:-1 2 3}
 JOBS=${JOBS:-2}
 OUT=${OUT:-results/evidence}
 BASE_EPOCHS=${BASE_EPOCHS:-15}
-WARM_EPOCHS=${WARM_EPOCHS:-3}
+WARM_EPOCHS=${WARM_EPOCHS:-2}
+BASE=${BASE-results/cifar10-resnet20-qcfs-L4}
+TEST_LIMIT=${TEST_LIMIT:-5000}
 NQSNN_ARGS=${NQSNN_ARGS:-}
 FIG=${FIG:-figures}
 log() { printf '[evidence] %s\n' "$*" >&2; }
 
-bin=$(mktemp -d)/nqsnn
-go build -o "$bin" ./cmd/nqsnn
-cifar=(-dataset cifar10 -model resnet20 -train-limit 10000 -val-fraction 0.05 -augment basic -t 1,2,4,8)
+# NQSNN_BIN: a built nqsnn to use (e.g. one built before editing the tree).
+bin=${NQSNN_BIN:-}
+if [[ -z $bin ]]; then
+  bin=$(mktemp -d)/nqsnn
+  go build -o "$bin" ./cmd/nqsnn
+fi
+cifar=(-dataset cifar10 -model resnet20 -train-limit 5000 -val-fraction 0.05 -augment basic -t 1,2,4,8 -test-limit "$TEST_LIMIT")
 fashion=(-dataset fashion-mnist -model cnn -train-limit 10000 -val-fraction 0.05 -t 1,2,4,8,16)
-epochs=5
+epochs=4
 if [[ ${SMOKE:-} == 1 ]]; then
   cifar=(-dataset synthetic -model resnet20 -train-limit 256 -batch-size 32 -t 1,2,4)
   fashion=(-dataset synthetic -model cnn -train-limit 256 -batch-size 32 -t 1,2,4)
-  epochs=1 BASE_EPOCHS=2 WARM_EPOCHS=1
+  epochs=1 BASE_EPOCHS=2 WARM_EPOCHS=1 BASE=""
   OUT=$(mktemp -d)/evidence FIG=$OUT/figures
   log "smoke test in $OUT"
 fi
@@ -91,7 +102,7 @@ compare() {
   "$bin" compare -out "$FIG/evidence-$name" "$@" >/dev/null && log "$FIG/evidence-$name/compare.md"
 }
 
-for e in ${@:-scratch warm levels}; do
+for e in ${@:-warm levels scratch}; do
   case $e in
   scratch)
     q=()
@@ -102,11 +113,16 @@ for e in ${@:-scratch warm levels}; do
     compare scratch "$OUT"/scratch/*-s*/
     ;;
   warm)
-    base=$OUT/warm/base-qcfs
-    KEEP=1 PIN="" run "$base" "${cifar[@]}" -strategy qcfs -L 4 -epochs "$BASE_EPOCHS" -seed 2024
+    base=$BASE
+    if [[ -z $base ]]; then
+      base=$OUT/warm/base-qcfs
+      KEEP=1 PIN="" run "$base" "${cifar[@]}" -strategy qcfs -L 4 -epochs "$BASE_EPOCHS" -seed 2024
+    fi
+    # The base's split: its seed and validation fraction.
+    split=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c.get("split_seed") or c["seed"], c["val_fraction"])' "$base/config.json")
     q=()
     for seed in $SEEDS; do for s in nq qcfs; do
-      q+=("$OUT/warm/$s-s$seed ${cifar[*]} -strategy $s -L 4 -epochs $WARM_EPOCHS -lr 0.01 -seed $seed -init $base/checkpoint")
+      q+=("$OUT/warm/$s-s$seed ${cifar[*]} -strategy $s -L 4 -epochs $WARM_EPOCHS -lr 0.01 -seed $seed -split-seed ${split% *} -val-fraction ${split#* } -init $base/checkpoint")
     done; done
     pool "${q[@]}"
     compare warm "$OUT"/warm/*-s*/

@@ -16,6 +16,7 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/bench"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
+	"github.com/nqsnn/nqsnn/snnlib/snn"
 )
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
@@ -32,6 +33,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 5, "timed training steps per backend")
 	n := fs.Int("matmul", 2048, "size of the n×n×n float32 matmul")
 	data := fs.Bool("data", true, "also time the augmented CIFAR-10 batch pipeline")
+	snnT := fs.Int("snn-t", 4, "time steps T of the timed SNN simulation")
+	perCall := fs.Int("steps-per-call", snn.DefaultStepsPerCall, "SNN time steps run by one compiled call")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +43,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("invalid batch: must be >= 1, got %d", *batch)
 	case *steps < 1:
 		return fmt.Errorf("invalid steps: must be >= 1, got %d", *steps)
+	case *snnT < 1:
+		return fmt.Errorf("invalid snn-t: must be >= 1, got %d", *snnT)
+	case *perCall < 1:
+		return fmt.Errorf("invalid steps-per-call: must be >= 1, got %d", *perCall)
 	case *n < 1:
 		return fmt.Errorf("invalid matmul: must be >= 1, got %d", *n)
 	case strings.TrimSpace(*names) == "":
@@ -78,7 +85,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s matmul: %w", name, err)
 		}
 		res, err := bench.Bench(b, bench.BenchSpec{Model: *model, Strategy: *strat, Noise: *noise,
-			Example: []int{32, 32, 3}, Batch: *batch, Steps: *steps, Devices: *devices})
+			Example: []int{32, 32, 3}, Batch: *batch, Steps: *steps, Devices: *devices, SNNSteps: *snnT, StepsPerCall: *perCall})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, *model, err)
 		}

@@ -73,6 +73,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&cfg.WeightInit, "weight-init", string(model.DefaultInit), "weight initialisation of a fresh model: reference (PyTorch's defaults, as the reference code) or he (He-normal convolutions, zero biases)")
 	fs.StringVar(&cfg.Augment, "augment", "", "augmentation: paper, basic, none (default: from the preset)")
 	fs.Int64Var(&cfg.Seed, "seed", 2024, "seed of initialisation, data order, augmentation, noise and the validation split")
+	fs.Int64Var(&cfg.SplitSeed, "split-seed", 0, "seed of the validation split only (default: -seed); a warm start passes its base model's, so no validation image was trained on")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.1, "fraction of the training set held out for validation")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use at most this many training examples (0: all)")
 	fs.IntVar(&cfg.TestLimit, "test-limit", 0, "evaluate on the first N test images only (0: all); results record it")

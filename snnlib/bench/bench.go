@@ -4,6 +4,7 @@
 package bench
 
 import (
+	"cmp"
 	"io"
 	"math/rand/v2"
 	"time"
@@ -55,6 +56,9 @@ type BenchSpec struct {
 	Batch    int    // batch size
 	Steps    int    // timed training steps
 	Devices  int    // data-parallel devices (0 or 1: one)
+	// SNNSteps is the T of the timed simulation (0: 4); StepsPerCall the time
+	// steps per compiled call (0: snn.DefaultStepsPerCall).
+	SNNSteps, StepsPerCall int
 }
 
 // Bench measures training, inference and SNN simulation speed of a model on
@@ -122,8 +126,11 @@ func Bench(b backends.Backend, spec BenchSpec) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	const T = 4
-	if _, err := sim.Evaluate(warm, 1, nil); err != nil {
+	if spec.StepsPerCall > 0 {
+		sim.StepsPerCall(spec.StepsPerCall)
+	}
+	T := cmp.Or(spec.SNNSteps, 4)
+	if _, err := sim.Evaluate(warm, T, nil); err != nil { // compiles every graph T needs
 		return nil, err
 	}
 	start = time.Now()

@@ -150,10 +150,14 @@ func LoadData(cfg Config) (*Data, error) {
 // indices (a seeded random subset of the rest when cfg.TrainLimit is set, so
 // every class stays represented).
 func splitIndices(cfg Config, trainSet *datasets.Dataset) (split datasets.Split, trainIdx []int, err error) {
-	seed := uint64(cfg.Seed)
-	if split, err = datasets.SplitTrainVal(trainSet.Labels, trainSet.NumClasses(), cfg.ValFraction, seed); err != nil {
+	splitSeed := cfg.SplitSeed
+	if splitSeed == 0 {
+		splitSeed = cfg.Seed
+	}
+	if split, err = datasets.SplitTrainVal(trainSet.Labels, trainSet.NumClasses(), cfg.ValFraction, uint64(splitSeed)); err != nil {
 		return split, nil, err
 	}
+	seed := uint64(cfg.Seed)
 	trainIdx = split.Train
 	if cfg.TrainLimit > 0 && cfg.TrainLimit < len(trainIdx) {
 		trainIdx = slices.Clone(trainIdx)

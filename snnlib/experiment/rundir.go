@@ -106,7 +106,7 @@ var settings = []setting{
 	{"select-t", false, "SelectT"}, {"t", true, "EvalT"}, {"preset", false, "Preset"},
 	{"epochs", true, "Epochs"}, {"batch-size", false, "BatchSize"}, {"lr", false, "LearningRate"},
 	{"momentum", false, "Momentum"}, {"wd", false, "WeightDecay"}, {"dropout", false, "Dropout"},
-	{"augment", false, "Augment"}, {"seed", false, "Seed"}, {"val-fraction", false, "ValFraction"},
+	{"augment", false, "Augment"}, {"seed", false, "Seed"}, {"split-seed", false, "SplitSeed"}, {"val-fraction", false, "ValFraction"},
 	{"train-limit", false, "TrainLimit"}, {"test-limit", true, "TestLimit"}, {"calib-batches", false, "CalibrationBatches"},
 	{"noisy-ann", true, "NoisyANN"}, {"devices", true, "Devices"}, {"backend", true, "Backend"},
 	{"weight-init", false, "WeightInit"}, {"init", false, "InitFrom"}, {"calib-augment", false, "CalibAugment"},

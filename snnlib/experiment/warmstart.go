@@ -55,6 +55,12 @@ func warmStart(be backends.Backend, ctx *context.Context, cfg Config, nw snn.Net
 		return fmt.Errorf("warm start: %w", err)
 	}
 	fmt.Fprintf(log, "warm start from %s (%s %s, %d epochs)\n", cfg.InitFrom, src.Config.Model, src.Config.Strategy, len(src.Epochs))
+	if src.Config.Dataset == cfg.Dataset && (src.Data.SplitSeed != info.SplitSeed || src.Data.ValFraction != info.ValFraction) {
+		// Selection would then score images the base model trained on.
+		fmt.Fprintf(log, "warm start: this run's validation split (seed %d, fraction %g) is not the base model's (seed %d, fraction %g): "+
+			"some validation images were its training images; -split-seed %d -val-fraction %g keeps its split\n",
+			info.SplitSeed, info.ValFraction, src.Data.SplitSeed, src.Data.ValFraction, src.Data.SplitSeed, src.Data.ValFraction)
+	}
 	if len(snn.SiteScalars(ctx, strategy.LambdaVar)) == 0 || hasLambda(c) {
 		return nil // the run's strategy has no λ, or the checkpoint brought it
 	}

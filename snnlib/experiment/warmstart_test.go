@@ -91,6 +91,43 @@ func TestWarmStart(t *testing.T) {
 		assert.Contains(t, log, "λ per layer from the 99.9-th activation percentile")
 	})
 
+	// Another seed draws another validation split, so selection would score
+	// images the base trained on: the run says so and how to keep the split;
+	// -split-seed keeps it while the seed still changes the training subset.
+	t.Run("the base model's validation split", func(t *testing.T) {
+		cfg := tinyConfig("nq")
+		cfg.InitFrom, cfg.Seed = qcfs, 7
+		_, log, err := warmContext(t, cfg)
+		require.NoError(t, err)
+		assert.Contains(t, log, "this run's validation split (seed 7, fraction 0.1) is not the base model's (seed 2024, fraction 0.1)")
+		assert.Contains(t, log, "-split-seed 2024 -val-fraction 0.1 keeps its split")
+
+		cfg.SplitSeed = 2024
+		_, log, err = warmContext(t, cfg)
+		require.NoError(t, err)
+		assert.NotContains(t, log, "validation split")
+		kept, err := LoadData(cfg)
+		require.NoError(t, err)
+		defer kept.Close()
+		base, err := LoadData(tinyConfig("nq"))
+		require.NoError(t, err)
+		defer base.Close()
+		assert.Equal(t, base.Info.ValIndicesHash, kept.Info.ValIndicesHash, "the same validation images")
+		cfg.TrainLimit = 100
+		baseCfg := tinyConfig("nq")
+		baseCfg.TrainLimit = 100
+		keptSplit, err := SplitOf(cfg)
+		require.NoError(t, err)
+		baseSplit, err := SplitOf(baseCfg)
+		require.NoError(t, err)
+		all, err := SplitOf(tinyConfig("nq"))
+		require.NoError(t, err)
+		assert.Equal(t, all.Val, keptSplit.Val)
+		assert.NotEqual(t, baseSplit.Train, keptSplit.Train, "the seed still draws the training subset")
+		assert.Len(t, keptSplit.Train, 100)
+		assert.Subset(t, all.Train, keptSplit.Train, "from the base's training images")
+	})
+
 	t.Run("another model is refused", func(t *testing.T) {
 		cfg := Config{Dataset: "synthetic", Model: "resnet20", Strategy: "nq"}.WithPreset()
 		cfg.InitFrom = qcfs

@@ -55,9 +55,13 @@ type Config struct {
 	// WeightInit is the weight initialisation of a fresh model: reference
 	// (PyTorch's defaults, as the reference code; the default) or he; see
 	// model.Init.
-	WeightInit  string  `json:"weight_init,omitempty"`
-	Augment     string  `json:"augment"` // paper, basic, none
-	Seed        int64   `json:"seed"`
+	WeightInit string `json:"weight_init,omitempty"`
+	Augment    string `json:"augment"` // paper, basic, none
+	Seed       int64  `json:"seed"`
+	// SplitSeed, when set, draws the validation split instead of Seed: a warm
+	// start keeps its base model's split this way, so checkpoint selection
+	// never scores an image the base trained on (0: Seed).
+	SplitSeed   int64   `json:"split_seed,omitempty"`
 	ValFraction float64 `json:"val_fraction"`
 	// TrainLimit caps the training examples (0: all), for quick experiments.
 	TrainLimit int `json:"train_limit,omitempty"`

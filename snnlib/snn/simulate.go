@@ -33,6 +33,10 @@ type Simulator struct {
 	// steps caches the compiled step graph of each mode (plain, recording),
 	// so calibration after every epoch does not recompile.
 	steps [2]*context.Exec
+	// chunk is the number of time steps one call of the compiled simulation
+	// runs (see StepsPerCall); chunks caches those graphs by mode.
+	chunk  int
+	chunks [2]*context.Exec
 	// starts holds the phase-start graphs by phase (len(sim.Warmup) is the
 	// scored window's).
 	starts map[int]*context.Exec
@@ -41,9 +45,10 @@ type Simulator struct {
 	// onStep, when set, sees the state after every scored step (recording
 	// mode); the Window shares the live state: read it, never free or keep it.
 	onStep func(t int, w *Window) error
-	// Stop, if set, is polled before every time step of RunBatch (so also of
-	// Evaluate, Calibrate and Probe); when it returns true the simulation
-	// ends with ErrStopped. A window of many steps can thus be interrupted.
+	// Stop, if set, is polled before every compiled call of RunBatch (one or
+	// StepsPerCall time steps; so also of Evaluate, Calibrate and Probe); when
+	// it returns true the simulation ends with ErrStopped. A window of many
+	// steps can thus be interrupted.
 	Stop func() bool
 }
 
@@ -56,7 +61,22 @@ func NewSimulator(backend backends.Backend, ctx *context.Context, nw Network) (*
 	if err := nw.Validate(); err != nil {
 		return nil, err
 	}
-	return &Simulator{nw: nw, backend: backend, ctx: ctx}, nil
+	return &Simulator{nw: nw, backend: backend, ctx: ctx, chunk: DefaultStepsPerCall}, nil
+}
+
+// DefaultStepsPerCall is the number of time steps a simulator runs in one
+// compiled call unless told otherwise (see StepsPerCall).
+const DefaultStepsPerCall = 4
+
+// StepsPerCall sets how many time steps one call of the compiled simulation
+// runs (at least 1). Several steps per call keep the state on the device
+// between them, compute the input layer once (the image is the same at every
+// step) and save a call's overhead per step; the graph grows with k, and so
+// does its compile time. Results are the same for every k.
+func (s *Simulator) StepsPerCall(k int) *Simulator {
+	s.chunk = max(k, 1)
+	s.chunks = [2]*context.Exec{}
+	return s
 }
 
 // Record makes the simulator keep, per neuron, the summed input current,
@@ -191,6 +211,32 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*
 	return out
 }
 
+// chunkExec returns the compiled graph of s.chunk steps in the current mode:
+// stepGraph applied s.chunk times, with the same inputs and outputs except
+// that correct is [chunk] and spikes [chunk, sites].
+func (s *Simulator) chunkExec() (*context.Exec, error) {
+	mode := boolIndex(s.record)
+	if e := s.chunks[mode]; e != nil {
+		return e, nil
+	}
+	record, k := s.record, s.chunk
+	e, err := context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
+		cur := in
+		var corrects, spikes []*Node
+		for range k {
+			out := s.stepGraph(ctx, cur, record)
+			corrects, spikes = append(corrects, out[1]), append(spikes, out[2])
+			cur = append([]*Node{in[0], in[1], out[0]}, out[3:]...)
+		}
+		return append([]*Node{cur[2], Stack(corrects, 0), Stack(spikes, 0)}, cur[3:]...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.chunks[mode] = e
+	return e, nil
+}
+
 // startExec compiles phase's Start applied to every site: inputs and outputs the
 // flat state. The strategy must keep every site's number of state tensors.
 func (s *Simulator) startExec(phase int, start strategy.StartFunc) (*context.Exec, error) {
@@ -280,25 +326,64 @@ func (b *batchState) resetWindow() {
 
 // step runs one time step and returns the spikes per site.
 func (b *batchState) step(images, labels *tensors.Tensor) (correct int, spikes []float64, err error) {
-	s := b.s
-	if s.Stop != nil && s.Stop() {
-		return 0, nil, ErrStopped
-	}
-	out, err := s.step.Exec(append([]any{images, labels}, anySlice(b.list)...)...)
+	corrects, sp, err := b.call(b.s.step, images, labels)
 	if err != nil {
 		return 0, nil, err
 	}
+	return corrects[0], sp[0], nil
+}
+
+// call runs a compiled step (one) or chunk (several) graph on the state and
+// returns the correct predictions and spikes per site of each step.
+func (b *batchState) call(e *context.Exec, images, labels *tensors.Tensor) (correct []int, spikes [][]float64, err error) {
+	s := b.s
+	if s.Stop != nil && s.Stop() {
+		return nil, nil, ErrStopped
+	}
+	out, err := e.Exec(append([]any{images, labels}, anySlice(b.list)...)...)
+	if err != nil {
+		return nil, nil, err
+	}
 	freeAll(b.list)
-	correct = int(tensors.ToScalar[int32](out[1]))
+	for _, c := range tensors.MustCopyFlatData[int32](out[1]) {
+		correct = append(correct, int(c))
+	}
 	sp := tensors.MustCopyFlatData[float32](out[2])
-	spikes = make([]float64, len(sp))
-	for i, x := range sp {
-		spikes[i] = float64(x)
+	n := len(sp) / len(correct)
+	for k := range correct {
+		row := make([]float64, n)
+		for i, x := range sp[k*n : (k+1)*n] {
+			row[i] = float64(x)
+		}
+		spikes = append(spikes, row)
 	}
 	out[1].FinalizeAll()
 	out[2].FinalizeAll()
 	b.list = append(out[:1:1], out[3:]...)
 	return correct, spikes, nil
+}
+
+// steps runs T time steps, s.chunk per call while they last, and calls each
+// with every step's correct predictions and spikes per site.
+func (b *batchState) steps(images, labels *tensors.Tensor, T int, each func(t, correct int, spikes []float64)) error {
+	for t := 0; t < T; {
+		e := b.s.step
+		if b.s.chunk > 1 && T-t >= b.s.chunk {
+			var err error
+			if e, err = b.s.chunkExec(); err != nil {
+				return err
+			}
+		}
+		correct, spikes, err := b.call(e, images, labels)
+		if err != nil {
+			return err
+		}
+		for k := range correct {
+			each(t+k, correct[k], spikes[k])
+		}
+		t += len(correct)
+	}
+	return nil
 }
 
 // start applies a phase start to the neuron state.
@@ -394,16 +479,15 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		if res.WarmupSpikes == nil {
 			res.WarmupSpikes = make([]float64, n)
 		}
-		for range p.Steps {
-			_, spikes, err := st.step(images, labels)
-			if err != nil {
-				return nil, err
-			}
+		err := st.steps(images, labels, p.Steps, func(_, _ int, spikes []float64) {
 			for i, x := range spikes {
 				if p.Charged == nil || p.Charged(i) {
 					res.WarmupSpikes[i] += x
 				}
 			}
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := st.start(len(s.sim.Warmup), s.sim.Start); err != nil {
@@ -412,17 +496,20 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	if len(s.sim.Warmup) > 0 {
 		st.resetWindow()
 	}
-	for t := range T {
-		var err error
-		if res.Correct[t], res.Spikes[t], err = st.step(images, labels); err != nil {
-			return nil, err
-		}
-		if s.onStep != nil && s.record {
-			w := st.window(t + 1)
-			if err := s.onStep(t, w); err != nil {
+	if s.onStep != nil && s.record { // a probe looks at the state after every step
+		for t := range T {
+			var err error
+			if res.Correct[t], res.Spikes[t], err = st.step(images, labels); err != nil {
+				return nil, err
+			}
+			if err := s.onStep(t, st.window(t+1)); err != nil {
 				return nil, err
 			}
 		}
+	} else if err := st.steps(images, labels, T, func(t, correct int, spikes []float64) {
+		res.Correct[t], res.Spikes[t] = correct, spikes
+	}); err != nil {
+		return nil, err
 	}
 	res.Window = st.window(T)
 	done = true

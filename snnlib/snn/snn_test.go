@@ -317,3 +317,62 @@ func TestProbeConservesCharge(t *testing.T) {
 	_, _, err = sim.Raster(in[0], lab[0], T, 3, 0, []int{0})
 	assert.ErrorContains(t, err, "site 3 out of range [0, 1)")
 }
+
+// Running several time steps per compiled call (with a remainder run step by
+// step) gives the same spikes, predictions, warm-up and final state as one
+// step per call, in both modes and for a strategy with a warm-up phase.
+func TestStepsPerCallChangesNothing(t *testing.T) {
+	b := testutil.Backend(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	x := make([]float32, 6*12*12*1)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	images := tensors.FromFlatDataAndDimensions(x, 6, 12, 12, 1)
+	labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2, 3, 4, 5}, 6)
+	for _, name := range []string{"qcfs", "srp"} {
+		st, err := strategy.ByName(name, strategy.DefaultConfig())
+		require.NoError(t, err)
+		nw := snn.Network{Model: model.SmallCNN, NumClasses: 10, Strategy: st, Neuron: neuron.IF{InitFraction: 0.5}}
+		ctx := context.New()
+		ctx.SetRNGStateFromSeed(3)
+		for _, record := range []bool{false, true} {
+			run := func(k int) *snn.BatchResult {
+				sim, err := snn.NewSimulator(b, ctx, nw)
+				require.NoError(t, err)
+				br, err := sim.StepsPerCall(k).Record(record).RunBatch(images, labels, 7)
+				require.NoError(t, err)
+				return br
+			}
+			one, three := run(1), run(3)
+			msg := func(what string) string {
+				return name + " record=" + map[bool]string{false: "off", true: "on"}[record] + ": " + what
+			}
+			assert.Equal(t, one.Correct, three.Correct, msg("correct"))
+			assert.Equal(t, one.Spikes, three.Spikes, msg("spikes"))
+			assert.Equal(t, one.WarmupSpikes, three.WarmupSpikes, msg("warm-up spikes"))
+			if name == "srp" {
+				assert.NotEmpty(t, one.WarmupSpikes, msg("SRP has a warm-up"))
+			}
+			total := 0.0
+			for _, sp := range one.Spikes {
+				for _, x := range sp {
+					total += x
+				}
+			}
+			assert.Positive(t, total, msg("the network spikes"))
+			same := func(what string, a, b []*tensors.Tensor) {
+				require.Len(t, b, len(a), msg(what))
+				for i := range a {
+					assert.InDeltaSlice(t, tensors.MustCopyFlatData[float32](a[i]), tensors.MustCopyFlatData[float32](b[i]), 1e-5, msg(what))
+				}
+			}
+			same("logits", []*tensors.Tensor{one.Window.Logits}, []*tensors.Tensor{three.Window.Logits})
+			same("membrane", one.Window.Membrane, three.Window.Membrane)
+			same("spike sums", one.Window.SpikeSum, three.Window.SpikeSum)
+			same("input sums", one.Window.InputSum, three.Window.InputSum)
+			one.Window.Free()
+			three.Window.Free()
+		}
+	}
+}
