@@ -7,7 +7,7 @@
 #   bash scripts/cpu-evidence.sh [scratch] [warm] [levels]   (default: all three)
 #
 #   scratch  CIFAR-10 ResNet-20 (19 activation sites) from scratch, nq vs qcfs,
-#            one identical budget: 5,000 training images, 4 epochs, L = 4.
+#            one identical budget: 5,000 training images, 3 epochs, L = 4.
 #   warm     a QCFS ResNet-20 trained for longer (BASE, by default the committed
 #            results/cifar10-resnet20-qcfs-L4: 5 epochs on 47,500 images), then
 #            WARM_EPOCHS more epochs from it on 5,000 of its training images:
@@ -21,7 +21,7 @@
 # the budget; Fashion-MNIST runs on all 10,000.
 #
 # Environment: SEEDS="1 2 3", JOBS=2 (runs at once; each pinned to one core),
-# OUT=results/evidence, BASE_EPOCHS=15, WARM_EPOCHS=2, TEST_LIMIT=5000, NQSNN_ARGS (extra flags
+# OUT=results/evidence, SCRATCH_EPOCHS=3, BASE_EPOCHS=15, WARM_EPOCHS=2, TEST_LIMIT=5000, NQSNN_ARGS (extra flags
 # for every run, e.g. "-backend xla:cuda"), SMOKE=1 (a tiny synthetic version
 # of every experiment, to check the script in minutes).
 # Finished runs are kept, so an interrupted call resumes where it stopped; an
@@ -52,11 +52,11 @@ if [[ -z $bin ]]; then
 fi
 cifar=(-dataset cifar10 -model resnet20 -train-limit 5000 -val-fraction 0.05 -augment basic -t 1,2,4,8 -test-limit "$TEST_LIMIT")
 fashion=(-dataset fashion-mnist -model cnn -train-limit 10000 -val-fraction 0.05 -t 1,2,4,8,16)
-epochs=4
+epochs=${SCRATCH_EPOCHS:-3} levels_epochs=4
 if [[ ${SMOKE:-} == 1 ]]; then
   cifar=(-dataset synthetic -model resnet20 -train-limit 256 -batch-size 32 -t 1,2,4)
   fashion=(-dataset synthetic -model cnn -train-limit 256 -batch-size 32 -t 1,2,4)
-  epochs=1 BASE_EPOCHS=2 WARM_EPOCHS=1 BASE=""
+  epochs=1 levels_epochs=1 BASE_EPOCHS=2 WARM_EPOCHS=1 BASE=""
   OUT=$(mktemp -d)/evidence FIG=$OUT/figures
   log "smoke test in $OUT"
 fi
@@ -130,7 +130,7 @@ for e in ${@:-warm levels scratch}; do
   levels)
     q=()
     for L in 4 8; do for seed in $SEEDS; do for s in nq qcfs; do
-      q+=("$OUT/levels/$s-L$L-s$seed ${fashion[*]} -strategy $s -L $L -epochs $epochs -seed $seed")
+      q+=("$OUT/levels/$s-L$L-s$seed ${fashion[*]} -strategy $s -L $L -epochs $levels_epochs -seed $seed")
     done; done; done
     pool "${q[@]}"
     compare levels "$OUT"/levels/*-s*/

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/malloc-env.sh
+source "$ROOT/scripts/malloc-env.sh"
 KEEP=0
 NOTEBOOKS=()
 for arg in "$@"; do

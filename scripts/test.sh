@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 stale=0
 python3 scripts/nbfresh.py check || stale=1
 export PATH="$(go env GOPATH)/bin:$PATH"
+# shellcheck source=scripts/malloc-env.sh
+source scripts/malloc-env.sh
 bash scripts/setup.sh
 go vet ./...
 go test -count=1 -timeout 40m ./...

@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/nqsnn/nqsnn/kernelext"
+	"github.com/nqsnn/nqsnn/snnlib/backend"
 	"github.com/nqsnn/nqsnn/snnlib/experiment"
 	"github.com/nqsnn/nqsnn/snnlib/strategy"
 )
@@ -53,6 +54,14 @@ Run 'nqsnn COMMAND -h' for the flags of a command.
 const defaultJobNote = "nqsnn: no command given, so running the default job ('nqsnn run': MNIST, small CNN, nq, quick preset); 'nqsnn -h' lists the commands\n"
 
 func main() {
+	// glibc reads its malloc tunables once, at start: start again with huge
+	// pages for XLA's per-call buffers (see backend.MallocEnv). If the exec
+	// fails, run as is.
+	if env, ok := backend.MallocEnv(os.Environ(), backend.THPMode()); ok {
+		if exe, err := os.Executable(); err == nil {
+			_ = syscall.Exec(exe, os.Args, env)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

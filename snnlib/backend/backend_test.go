@@ -345,3 +345,29 @@ func TestCUDAClientOptions(t *testing.T) {
 	t.Setenv(EnvCUDAPreallocate, "1")
 	require.Equal(t, true, CUDAClientOptions()["preallocate"])
 }
+
+// MallocEnv adds the huge-page tunable only where it helps and nobody chose
+// otherwise, and never edits the caller's slice.
+func TestMallocEnv(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("glibc tunables are a Linux matter")
+	}
+	base := []string{"HOME=/root", "PATH=/bin"}
+	env, ok := MallocEnv(base, "madvise")
+	assert.True(t, ok)
+	assert.Equal(t, []string{"HOME=/root", "PATH=/bin", "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, env)
+	assert.Equal(t, []string{"HOME=/root", "PATH=/bin"}, base)
+	for _, c := range []struct {
+		env  []string
+		mode string
+	}{
+		{base, "always"}, {base, "never"}, {base, ""},
+		{append(base[:2:2], "GLIBC_TUNABLES=glibc.malloc.arena_max=2"), "madvise"},
+		{append(base[:2:2], "NQSNN_MALLOC=default"), "madvise"},
+	} {
+		got, ok := MallocEnv(c.env, c.mode)
+		assert.False(t, ok, "%v %s", c.env, c.mode)
+		assert.Equal(t, c.env, got)
+	}
+	assert.Contains(t, []string{"always", "madvise", "never", ""}, THPMode())
+}
