@@ -269,6 +269,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, c.Markdown())
 	if c.HasSeeds() {
 		fmt.Fprint(stdout, "\nOver seeds (mean ± standard deviation):\n\n"+c.SeedMarkdown())
+		if ct := c.ContrastMarkdown("qcfs"); ct != "" {
+			fmt.Fprint(stdout, "\nAgainst QCFS (difference of the means ± its standard error, Welch's t-test):\n\n"+ct)
+		}
 	}
 	fmt.Fprintf(stdout, "written: %s\n", filepath.Join(*out, "compare.md"))
 	return nil

@@ -307,6 +307,9 @@ func (c *Comparison) Write(dir string) error {
 	md := "# Comparison\n\n" + c.Markdown() + "\n"
 	if c.HasSeeds() {
 		md += "## Over seeds (mean ± standard deviation)\n\n" + c.SeedMarkdown() + "\n"
+		if ct := c.ContrastMarkdown("qcfs"); ct != "" {
+			md += "## Against QCFS: difference of the means over seeds ± its standard error (Welch's t-test)\n\n" + ct + "\n"
+		}
 	}
 	for _, n := range names {
 		md += fmt.Sprintf("![%s](%s.png)\n\n", n, n)
