@@ -353,3 +353,20 @@ func TestMembraneTracesFromStepZero(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, q.X.Min, 0.4, "MembraneTraces starts at step 1")
 }
+
+// σ is drawn in units of λ/L next to the quantisation error's own spread;
+// mismatched or non-positive steps are refused by name.
+func TestSigmaToStep(t *testing.T) {
+	p, err := SigmaToStep([]SigmaStepRun{{Name: "nq-s1", Sigma: []float64{0, 0.5, 1}, Step: []float64{2, 1, 0.5}}})
+	require.NoError(t, err)
+	assert.InDelta(t, 2, p.Y.Max, 0.5, "the largest ratio, 1/0.5, sets the range")
+	assert.Zero(t, p.Y.Min)
+	_, err = Render(p, Size{Width: 400, Height: 300}, "png")
+	require.NoError(t, err)
+	_, err = SigmaToStep([]SigmaStepRun{{Name: "a", Sigma: []float64{1}, Step: []float64{1, 2}}})
+	assert.ErrorContains(t, err, "a: 1 σ values for 2 steps")
+	_, err = SigmaToStep([]SigmaStepRun{{Name: "b", Sigma: []float64{1}, Step: []float64{0}}})
+	assert.ErrorContains(t, err, "b: quantisation step of layer 0 is 0, must be > 0")
+	_, err = SigmaToStep(nil)
+	assert.Error(t, err)
+}

@@ -308,3 +308,57 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil
 }
+
+// SigmaStepRun is one NQ model's noise per layer: σ and the quantisation step
+// λ/L of each site.
+type SigmaStepRun struct {
+	Name  string
+	Sigma []float64
+	Step  []float64 // λ/L per site
+}
+
+// QuantisationSD is the standard deviation of the error of rounding to a
+// grid, in units of its step (uniform over one step: 1/√12).
+var QuantisationSD = 1 / math.Sqrt(12)
+
+// SigmaToStep plots σ/(λ/L) per layer for each run, with the quantisation
+// error's own spread (QuantisationSD) as a reference: noise far above that
+// line buries the quantised activation the SNN is meant to reproduce, which
+// is what an SNN far from its ANN at T_n measures.
+func SigmaToStep(runs []SigmaStepRun) (*plot.Plot, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("plots: σ per quantisation step needs at least one run")
+	}
+	p := newPlot("Noise σ in units of the quantisation step λ/L", "layer", "σ / (λ/L)")
+	layers := 0
+	for i, r := range runs {
+		if len(r.Sigma) == 0 || len(r.Sigma) != len(r.Step) {
+			return nil, fmt.Errorf("plots: %s: %d σ values for %d steps", r.Name, len(r.Sigma), len(r.Step))
+		}
+		xy := make(plotter.XYs, len(r.Sigma))
+		for l := range r.Sigma {
+			if !(r.Step[l] > 0) {
+				return nil, fmt.Errorf("plots: %s: quantisation step of layer %d is %g, must be > 0", r.Name, l, r.Step[l])
+			}
+			xy[l] = plotter.XY{X: float64(l), Y: r.Sigma[l] / r.Step[l]}
+		}
+		if err := checkFinite(r.Name, r.Sigma); err != nil {
+			return nil, err
+		}
+		if err := addLine(p, r.Name, xy, i, len(xy) <= 30); err != nil {
+			return nil, err
+		}
+		layers = max(layers, len(r.Sigma))
+	}
+	ref := plotter.XYs{{X: 0, Y: QuantisationSD}, {X: float64(max(layers-1, 1)), Y: QuantisationSD}}
+	l, err := plotter.NewLine(ref)
+	if err != nil {
+		return nil, err
+	}
+	l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	p.Legend.Add("quantisation error's sd (step/√12)", l)
+	padRanges(p)
+	p.Y.Min = 0 // a ratio of spreads
+	return p, nil
+}

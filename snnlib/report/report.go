@@ -288,7 +288,32 @@ func (c *Comparison) Figures() (map[string]plots.Drawer, error) {
 		}
 		figs["compare_sigma"] = g
 	}
+	if steps := sigmaSteps(c); len(steps) > 0 {
+		p, err := plots.SigmaToStep(steps)
+		if err != nil {
+			return nil, err
+		}
+		figs["compare_sigma_step"] = p
+	}
 	return figs, nil
+}
+
+// sigmaSteps is σ per site of every run that trained with noise, with the
+// quantisation step λ/L of its selected model.
+func sigmaSteps(c *Comparison) []plots.SigmaStepRun {
+	var out []plots.SigmaStepRun
+	for i, r := range c.Runs {
+		run := plots.SigmaStepRun{Name: filepath.Base(c.Dirs[i])}
+		noisy := false
+		for _, s := range r.Sites {
+			run.Sigma, run.Step = append(run.Sigma, s.Sigma), append(run.Step, s.Threshold/float64(max(r.Config.Levels, 1)))
+			noisy = noisy || s.Sigma > 0
+		}
+		if noisy {
+			out = append(out, run)
+		}
+	}
+	return out
 }
 
 // Write saves the comparison table (compare.md) and figures into dir.
