@@ -12,8 +12,13 @@ func init() {
 	Register("qcfs", Spec{New: func(c Config) Strategy { return QCFS{Config: c} },
 		Usage: "quantisation clip-floor-shift ANN (Bu et al. 2022), θ = learned λ"})
 	Register("nq", Spec{New: func(c Config) Strategy { return NQ{QCFS{Config: c}} },
-		Usage: "QCFS plus noise whose σ per layer is measured from the ANN/SNN gap after every epoch (the paper's method)"})
+		Usage: "QCFS plus noise whose σ per layer is measured from the ANN/SNN gap after every epoch (the paper's method)",
+		Params: []Param{{Name: SigmaScaleParam, Default: 1, Min: 0, Max: 100,
+			Usage: "multiplies the measured σ before training with it (1: the method; 0: QCFS training; an ablation knob)"}}})
 }
+
+// SigmaScaleParam names NQ's parameter that scales the measured σ.
+const SigmaScaleParam = "sigma-scale"
 
 // QCFS is Bu et al.'s quantisation clip-floor-shift activation (ICLR 2022):
 // no noise, θ = λ.
@@ -69,10 +74,16 @@ func (s NQ) Activation(ctx *context.Context, x *Node) *Node {
 // AfterEpoch implements Strategy: σ of every site becomes the standard
 // deviation of its ANN/SNN gap over the noise-induction window T_n, so the
 // next epoch trains with the residual error the SNN really has.
+// SigmaScaleParam scales it (1 by default).
 func (s NQ) AfterEpoch(c Calibrator) (Calibration, error) {
 	mean, std, err := c.Gap(s.NoiseT)
 	if err != nil {
 		return Calibration{}, err
+	}
+	if k := s.Param("nq", SigmaScaleParam); k != 1 {
+		for i := range std {
+			std[i] *= k
+		}
 	}
 	return Calibration{Mu: mean, Sigma: std}, c.SetSiteScalars(SigmaVar, std)
 }

@@ -265,9 +265,50 @@ func TestByNameParams(t *testing.T) {
 	_, err = strategy.ByName("relu", cfg)
 	assert.ErrorContains(t, err, "percentile must be in")
 	cfg.Params = map[string]float64{"x": 1}
+	_, err = strategy.ByName("qcfs", cfg)
+	assert.EqualError(t, err, `strategy "qcfs" has no parameter "x" (it has none)`)
 	_, err = strategy.ByName("nq", cfg)
-	assert.EqualError(t, err, `strategy "nq" has no parameter "x" (it has none)`)
+	assert.EqualError(t, err, `strategy "nq" has no parameter "x" (its parameters: sigma-scale)`)
 	_, err = strategy.ByName("snn", cfg)
 	assert.EqualError(t, err, `unknown strategy "snn" (known: cos, nq, qcfs, relu, srp)`)
 	assert.Equal(t, []string{"cos", "nq", "qcfs", "relu", "srp"}, strategy.Names())
+}
+
+// gapOnly is a Calibrator whose gap is fixed; it keeps what is set.
+type gapOnly struct {
+	mean, std []float64
+	set       map[string][]float64
+}
+
+func (g *gapOnly) Gap(int) ([]float64, []float64, error) {
+	return append([]float64(nil), g.mean...), append([]float64(nil), g.std...), nil
+}
+func (g *gapOnly) ActivationPercentile(float64) ([]float64, error) { return nil, nil }
+func (g *gapOnly) SetSiteScalars(name string, v []float64) error {
+	g.set[name] = v
+	return nil
+}
+
+// NQ trains with the measured σ times sigma-scale (1 by default): 0 is
+// QCFS training, 2 doubles the noise; the log sees the σ trained with.
+func TestNQSigmaScale(t *testing.T) {
+	for _, c := range []struct {
+		params map[string]float64
+		want   []float64
+	}{{nil, []float64{0.2, 0.4}}, {map[string]float64{strategy.SigmaScaleParam: 0}, []float64{0, 0}}, {map[string]float64{strategy.SigmaScaleParam: 2.5}, []float64{0.5, 1}}} {
+		cfg := strategy.DefaultConfig()
+		cfg.Params = c.params
+		s, err := strategy.ByName("nq", cfg)
+		require.NoError(t, err)
+		cal := &gapOnly{mean: []float64{0.1, -0.1}, std: []float64{0.2, 0.4}, set: map[string][]float64{}}
+		got, err := s.AfterEpoch(cal)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, c.want, cal.set[strategy.SigmaVar], 1e-12, "%v", c.params)
+		assert.InDeltaSlice(t, c.want, got.Sigma, 1e-12)
+		assert.Equal(t, []float64{0.1, -0.1}, got.Mu, "the gap's mean is reported as measured")
+	}
+	cfg := strategy.DefaultConfig()
+	cfg.Params = map[string]float64{strategy.SigmaScaleParam: -1}
+	_, err := strategy.ByName("nq", cfg)
+	assert.ErrorContains(t, err, "sigma-scale must be in [0, 100], got -1")
 }
