@@ -141,6 +141,8 @@ func fmtP(p float64) string {
 		return "—"
 	case p < 0.001:
 		return "< 0.001"
+	case p < 0.01:
+		return fmt.Sprintf("%.3f", p)
 	}
 	return fmt.Sprintf("%.2f", p)
 }
