@@ -102,14 +102,7 @@ func (g SeedGroup) times() []int {
 
 // At returns the mean and standard deviation over g's seeds of the SNN test
 // accuracy at T.
-func (g SeedGroup) At(T int) (mean, sd float64) {
-	xs := make([]float64, 0, len(g.Runs))
-	for _, r := range g.Runs {
-		a, _ := r.AccuracyAt(T)
-		xs = append(xs, a)
-	}
-	return MeanSD(xs)
-}
+func (g SeedGroup) At(T int) (mean, sd float64) { return MeanSD(accuracies(g, T)) }
 
 // SeedMarkdown is one table with a row per setting: the number of seeds, the
 // ANN and the SNN test accuracy at every T as mean ± standard deviation over
@@ -124,13 +117,11 @@ func (c *Comparison) SeedMarkdown() string {
 	var b strings.Builder
 	tableHeader(&b, []string{"setting", "seeds", "ANN"}, ts, []string{"selected epochs"})
 	for _, g := range groups {
-		ann := make([]float64, len(g.Runs))
 		var epochs []string
-		for i, r := range g.Runs {
-			ann[i] = r.TestANNAccuracy
+		for _, r := range g.Runs {
 			epochs = append(epochs, fmt.Sprint(r.BestEpoch+1))
 		}
-		m, s := MeanSD(ann)
+		m, s := MeanSD(annAccuracies(g))
 		fmt.Fprintf(&b, "| %s | %d | %.2f ± %.2f |", g.Label, len(g.Runs), 100*m, 100*s)
 		own := map[int]bool{}
 		for _, t := range g.times() {
