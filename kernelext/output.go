@@ -16,7 +16,13 @@ import (
 const DisplayDirEnv = "NQSNN_DISPLAY_DIR"
 
 // stdout receives the text that helpers print outside a notebook; tests swap it.
-var stdout io.Writer = os.Stdout
+var stdout io.Writer = currentStdout{}
+
+// currentStdout writes to os.Stdout as it is at each call, not as it was at start-up, so
+// that output redirected later (Example tests, a notebook kernel's capture) is followed.
+type currentStdout struct{}
+
+func (currentStdout) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
 
 // fileSeq and runStamp make fallback file names unique within and across runs.
 var (

@@ -15,3 +15,13 @@ func ExampleRunDir() {
 	// ../runs/notebooks/ci/mnist-cnn-nq-L4
 	// 98.77
 }
+
+// Outside a notebook a table is printed as Markdown.
+func ExampleTable() {
+	nb.Table([]string{"T", "SNN accuracy (%)"}, [][]string{{"2", nb.Pct(0.9813)}, {"4", nb.Pct(0.99)}})
+	// Output:
+	// | T   | SNN accuracy (%) |
+	// | --- | ---------------- |
+	// | 2   | 98.13            |
+	// | 4   | 99.00            |
+}

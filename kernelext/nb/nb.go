@@ -62,6 +62,12 @@ func Show(d plots.Drawer, w, h int) {
 	Must(kernelext.ShowImagePNG(b))
 }
 
+// Table shows a table inline: the header row, then one row per entry (kernelext.ShowTable).
+func Table(headers []string, rows [][]string) { kernelext.ShowTable(headers, rows) }
+
+// Markdown shows Markdown inline, LaTeX between $ signs included (kernelext.ShowMarkdown).
+func Markdown(md string) { kernelext.ShowMarkdown(md) }
+
 // Progress shows progress bars for the phases of experiment.Run (a terminal bar outside a
 // notebook).
 func Progress(title string, total int) experiment.Progress {

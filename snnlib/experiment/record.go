@@ -54,6 +54,9 @@ func LoadConfig(path string) (Config, error) { return record.LoadConfig(path) }
 // LoadResults is record.LoadResults.
 func LoadResults(dir string) (*Results, error) { return record.LoadResults(dir) }
 
+// LoadDiagnostics is record.LoadDiagnostics.
+func LoadDiagnostics(dir string) (*Diagnostics, error) { return record.LoadDiagnostics(dir) }
+
 // WriteResults is record.WriteResults.
 func WriteResults(dir string, res *Results) error { return record.WriteResults(dir, res) }
 

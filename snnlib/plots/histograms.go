@@ -3,6 +3,8 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -141,7 +143,10 @@ func GapHistogram(g analysis.GapStats, title string) (*plot.Plot, error) {
 	if title == "" {
 		title = "ANN − SNN gap"
 	}
-	p := newPlot(title, "ANN activation − SNN rate (units of value)", "probability density")
+	// Most of the mass sits in the bin at 0 (silent in both, or exact at T = L); a
+	// square-root density axis keeps the tails that NQ's noise models visible.
+	p := newPlot(title, "ANN activation − SNN rate (units of value)", "probability density (square-root scale)")
+	p.Y.Scale, p.Y.Tick.Marker = SqrtScale{}, sqrtTicks{}
 	h := bars(g.Hist, g.Hist.Density(), color.NRGBA{R: 0, G: 114, B: 178, A: 140})
 	p.Add(h)
 	p.Legend.Add(fmt.Sprintf("measured (n=%d)", g.N), h)
@@ -162,6 +167,37 @@ func GapHistogram(g analysis.GapStats, title string) (*plot.Plot, error) {
 		p.X.Min, p.X.Max = max(lo-2*w, g.Hist.Edges[0]), min(hi+2*w, g.Hist.Edges[g.Hist.Bins()])
 	}
 	return p, nil
+}
+
+// SqrtScale is a square-root axis scale for non-negative values: a value at 1 % of the
+// axis maximum is drawn at 10 % of its height, so rare values stay visible beside a
+// dominant one without the log scale's trouble with zero.
+type SqrtScale struct{}
+
+// Normalize maps x in [min, max] to [0, 1] on a square-root scale; negative values count
+// as 0.
+func (SqrtScale) Normalize(min, max, x float64) float64 {
+	lo, hi := math.Sqrt(math.Max(min, 0)), math.Sqrt(math.Max(max, 0))
+	if hi == lo {
+		return 0
+	}
+	return (math.Sqrt(math.Max(x, 0)) - lo) / (hi - lo)
+}
+
+// sqrtTicks places ticks evenly on a square-root axis: nice values of √y, squared.
+type sqrtTicks struct{}
+
+// Ticks returns labelled ticks between min and max.
+func (sqrtTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(math.Sqrt(math.Max(min, 0)), math.Sqrt(math.Max(max, 0))) {
+		if t.Label == "" || t.Value < 0 {
+			continue
+		}
+		v := t.Value * t.Value
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 3, 64)})
+	}
+	return ticks
 }
 
 // occupied returns the range of h's bins that hold any count.

@@ -160,6 +160,7 @@ func MembraneTracesFrom(t0 int, v [][]float64, theta float64, names []string) (*
 	}
 	steps := len(v[0])
 	p := newPlot("Membrane potential", "time step t", "membrane potential v (units of value)")
+	var drawn []plotter.XYs
 	for n, row := range v {
 		if len(row) != steps {
 			return nil, fmt.Errorf("plots: membrane trace %d has %d steps, trace 0 has %d", n, len(row), steps)
@@ -178,16 +179,19 @@ func MembraneTracesFrom(t0 int, v [][]float64, theta float64, names []string) (*
 		if err := addLine(p, name, xy, n, steps <= 40); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
 	}
 	refs := []float64{0}
 	if theta > 0 {
 		refs = append(refs, theta)
 	}
 	for _, y := range refs {
-		l, err := plotter.NewLine(plotter.XYs{{X: float64(t0), Y: y}, {X: float64(t0 + steps - 1), Y: y}})
+		ref := plotter.XYs{{X: float64(t0), Y: y}, {X: float64(t0 + steps - 1), Y: y}}
+		l, err := plotter.NewLine(ref)
 		if err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, ref)
 		l.LineStyle = referenceStyle(grey)
 		p.Add(l)
 		if y > 0 {
@@ -196,6 +200,7 @@ func MembraneTracesFrom(t0 int, v [][]float64, theta float64, names []string) (*
 	}
 	padRanges(p)
 	p.X.Tick.Marker = integerTicks{}
+	placeLegend(p, len(v)+1, drawn...)
 	return p, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
@@ -256,6 +258,101 @@ func TestGapHistogramRange(t *testing.T) {
 	assert.Less(t, p.X.Max, 3.0)
 	assert.LessOrEqual(t, p.X.Min, -0.5)
 	assert.GreaterOrEqual(t, p.X.Max, 0.25)
+}
+
+func TestSigmaOverEpochsDeepNetwork(t *testing.T) {
+	assert.Equal(t, []int{0, 1, 2}, sampleIndices(3, 6))
+	assert.Equal(t, []int{0, 80, 160, 239, 319, 399}, sampleIndices(400, 6), "first, last, evenly between")
+
+	sigma := make([][]float64, 400)
+	for e := range sigma {
+		sigma[e] = make([]float64, 19)
+		for l := range sigma[e] {
+			sigma[e][l] = 0.1 * float64(l) / float64(e+1)
+		}
+	}
+	p, err := SigmaOverEpochs(sigma, nil)
+	require.NoError(t, err)
+	assert.Contains(t, p.X.Label.Text, "layer", "19 layers are drawn against depth")
+	assert.LessOrEqual(t, p.X.Max, 19.0)
+	p, err = SigmaOverEpochs(sigma[:5][:], nil)
+	require.NoError(t, err)
+	assert.Contains(t, p.X.Label.Text, "layer")
+	shallow := [][]float64{{0, 0.2, 0.3}, {0, 0.1, 0.2}}
+	p, err = SigmaOverEpochs(shallow, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "epoch", p.X.Label.Text, "three layers: one line each over the epochs")
+}
+
+func TestIntegerTicksLabelShortRanges(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		for _, tk := range (integerTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				assert.Equal(t, math.Round(tk.Value), tk.Value, "only whole numbers are labelled")
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"1", "2", "3", "4"}, labels(0.5, 4.5), "steps 1…4 of a raster")
+	assert.Equal(t, []string{"1", "2"}, labels(0.5, 2.5))
+	assert.Equal(t, []string{"2", "4", "6", "8"}, labels(0.5, 8.5), "DefaultTicks' own whole majors kept")
+	assert.LessOrEqual(t, len(labels(0.2, 1.8)), 1)
+}
+
+func TestPlaceLegendAvoidsData(t *testing.T) {
+	// A rising curve leaves the top left and the bottom right free; the first
+	// free corner in the order top right, bottom right, top left, bottom left wins.
+	p := newPlot("", "x", "y")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 10, 0, 10
+	rising := plotter.XYs{{X: 0, Y: 0}, {X: 10, Y: 10}}
+	placeLegend(p, 2, rising)
+	assert.False(t, p.Legend.Top, "bottom right")
+	assert.False(t, p.Legend.Left)
+	assert.Equal(t, 10.0, p.Y.Max, "a free corner needs no band")
+
+	// Data in every corner: the y axis grows to make a band above the data,
+	// and its tick labels stay within the data's range.
+	p = newPlot("", "x", "y")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 10, 0, 10
+	box := plotter.XYs{{X: 0, Y: 0}, {X: 10, Y: 0}, {X: 10, Y: 10}, {X: 0, Y: 10}, {X: 0, Y: 0}}
+	placeLegend(p, 4, box)
+	_, h := legendBox(4)
+	assert.InDelta(t, 10/(1-h), p.Y.Max, 1e-9)
+	assert.True(t, p.Legend.Top)
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		assert.LessOrEqual(t, tk.Value, 10.0, "no tick in the legend's band")
+	}
+
+	// A long legend goes beside the data: the x axis widens instead.
+	p = newPlot("", "x", "y")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 10, 0, 10
+	placeLegend(p, 24, box)
+	w, _ := legendBox(24)
+	assert.Equal(t, 10.0, p.Y.Max)
+	assert.InDelta(t, 10/(1-w), p.X.Max, 1e-9)
+	assert.Less(t, p.Legend.TextStyle.Font.Size, vg.Points(10), "a long legend gets a smaller font")
+}
+
+func TestSqrtScale(t *testing.T) {
+	s := SqrtScale{}
+	assert.InDelta(t, 0.1, s.Normalize(0, 1, 0.01), 1e-12, "1 % of the maximum at 10 % of the height")
+	assert.InDelta(t, 0.5, s.Normalize(0, 4, 1), 1e-12)
+	assert.InDelta(t, 1, s.Normalize(0, 4, 4), 1e-12)
+	assert.Zero(t, s.Normalize(0, 4, -1), "negative counts as 0")
+	assert.Zero(t, s.Normalize(2, 2, 2), "an empty range does not divide by zero")
+	ticks := sqrtTicks{}.Ticks(0, 4)
+	require.NotEmpty(t, ticks)
+	for i, tk := range ticks {
+		root := math.Sqrt(tk.Value)
+		if i > 0 {
+			// Evenly spaced in √y: the step between roots is constant.
+			assert.InDelta(t, math.Sqrt(ticks[1].Value)-math.Sqrt(ticks[0].Value), root-math.Sqrt(ticks[i-1].Value), 1e-9)
+		}
+		assert.NotEmpty(t, tk.Label)
+	}
+	assert.LessOrEqual(t, ticks[len(ticks)-1].Value, 4.0+1e-9)
 }
 
 func TestFigureInputErrors(t *testing.T) {

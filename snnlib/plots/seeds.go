@@ -32,6 +32,7 @@ func AccuracyVsTSeeds(runs []SeedRun, logT bool) (*plot.Plot, error) {
 	}
 	p := newPlot("Accuracy vs time steps (mean ± sd over seeds)", "time steps T", "accuracy (%)")
 	var ts []int
+	var drawn []plotter.XYs
 	for i, r := range runs {
 		if len(r.T) == 0 || len(r.T) != len(r.Mean) || len(r.T) != len(r.SD) {
 			return nil, fmt.Errorf("plots: setting %q has %d time steps, %d means and %d deviations, want equal and non-zero",
@@ -63,10 +64,15 @@ func AccuracyVsTSeeds(runs []SeedRun, logT bool) (*plot.Plot, error) {
 		}
 		bars.LineStyle.Color = seriesColor(i)
 		p.Add(bars)
+		// The error bars' ends count as data too.
+		for j, xy := range pts.XYs {
+			drawn = append(drawn, plotter.XYs{{X: xy.X, Y: xy.Y - pts.YErrors[j].Low}, {X: xy.X, Y: xy.Y + pts.YErrors[j].High}})
+		}
+		drawn = append(drawn, pts.XYs)
 	}
 	slices.Sort(ts)
 	ts = slices.Compact(ts)
 	timeAxis(p, ts, logT)
-	p.Legend.Top, p.Legend.Left = false, false
+	placeLegend(p, len(runs), drawn...)
 	return p, nil
 }

@@ -47,8 +47,18 @@ func perEpoch(v []float64) plotter.XYs {
 	return xy
 }
 
+// maxLayerLines is the most layers drawn as one line each: past it the legend
+// would cover the data, so σ is drawn against depth instead.
+const maxLayerLines = 8
+
+// maxEpochLines is the most epochs drawn when σ is drawn against depth.
+const maxEpochLines = 6
+
 // SigmaOverEpochs plots the noise σ of every layer over training: sigma is
-// [epoch][layer]. layerNames may be nil (layers are then numbered).
+// [epoch][layer]. layerNames may be nil (layers are then numbered). Up to
+// eight layers get one line each over the epochs; deeper networks get σ
+// against the layer index instead, one line for each of up to six epochs
+// (the first, the last and evenly spaced ones between).
 func SigmaOverEpochs(sigma [][]float64, layerNames []string) (*plot.Plot, error) {
 	if len(sigma) == 0 || len(sigma[0]) == 0 {
 		return nil, fmt.Errorf("plots: σ over epochs needs at least one epoch and one layer")
@@ -65,7 +75,11 @@ func SigmaOverEpochs(sigma [][]float64, layerNames []string) (*plot.Plot, error)
 	if layerNames != nil && len(layerNames) != layers {
 		return nil, fmt.Errorf("plots: %d layer names for %d layers of σ", len(layerNames), layers)
 	}
+	if layers > maxLayerLines {
+		return sigmaByLayer(sigma)
+	}
 	p := newPlot("Noise σ per layer during training", "epoch", "σ (units of value)")
+	var drawn []plotter.XYs
 	for l := range layers {
 		col := make([]float64, len(sigma))
 		for e := range sigma {
@@ -75,14 +89,56 @@ func SigmaOverEpochs(sigma [][]float64, layerNames []string) (*plot.Plot, error)
 		if layerNames != nil {
 			name = layerNames[l]
 		}
-		if err := addLine(p, name, perEpoch(col), l, len(sigma) <= 30); err != nil {
+		xy := perEpoch(col)
+		if err := addLine(p, name, xy, l, len(sigma) <= 30); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
 	}
 	padRanges(p)
 	p.Y.Min = max(p.Y.Min, 0)
 	p.X.Tick.Marker = integerTicks{}
+	placeLegend(p, layers, drawn...)
 	return p, nil
+}
+
+// sigmaByLayer draws σ against the layer index, one line per sampled epoch.
+func sigmaByLayer(sigma [][]float64) (*plot.Plot, error) {
+	p := newPlot("Noise σ per layer during training", "layer (activation site, input first)", "σ (units of value)")
+	var drawn []plotter.XYs
+	epochs := sampleIndices(len(sigma), maxEpochLines)
+	for i, e := range epochs {
+		xy := make(plotter.XYs, len(sigma[e]))
+		for l, y := range sigma[e] {
+			xy[l] = plotter.XY{X: float64(l), Y: y}
+		}
+		if err := addLine(p, fmt.Sprintf("after epoch %d", e+1), xy, i, true); err != nil {
+			return nil, err
+		}
+		drawn = append(drawn, xy)
+	}
+	padRanges(p)
+	p.Y.Min = max(p.Y.Min, 0)
+	p.X.Tick.Marker = integerTicks{}
+	placeLegend(p, len(epochs), drawn...)
+	return p, nil
+}
+
+// sampleIndices returns up to k indices of 0..n-1: all when n ≤ k, otherwise
+// the first, the last and evenly spaced ones between.
+func sampleIndices(n, k int) []int {
+	if n <= k {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = int(math.Round(float64(i) * float64(n-1) / float64(k-1)))
+	}
+	return idx
 }
 
 // Curve is a named per-epoch series (values at epochs 1, 2, ...).
@@ -95,6 +151,7 @@ type Curve struct {
 func TrainingCurves(title, yLabel string, curves ...Curve) (*plot.Plot, error) {
 	p := newPlot(title, "epoch", yLabel)
 	n := 0
+	var drawn []plotter.XYs
 	for i, c := range curves {
 		if len(c.Values) == 0 {
 			continue
@@ -102,9 +159,11 @@ func TrainingCurves(title, yLabel string, curves ...Curve) (*plot.Plot, error) {
 		if err := checkFinite(c.Name, c.Values); err != nil {
 			return nil, err
 		}
-		if err := addLine(p, c.Name, perEpoch(c.Values), i, len(c.Values) <= 30); err != nil {
+		xy := perEpoch(c.Values)
+		if err := addLine(p, c.Name, xy, i, len(c.Values) <= 30); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
 		n++
 	}
 	if n == 0 {
@@ -112,6 +171,7 @@ func TrainingCurves(title, yLabel string, curves ...Curve) (*plot.Plot, error) {
 	}
 	padRanges(p)
 	p.X.Tick.Marker = integerTicks{}
+	placeLegend(p, n, drawn...)
 	return p, nil
 }
 
@@ -187,6 +247,8 @@ func AccuracyVsT(runs []Run, logT bool) (*plot.Plot, error) {
 	}
 	slices.Sort(ts)
 	ts = slices.Compact(ts)
+	var drawn []plotter.XYs
+	entries := 0
 	for i, r := range runs {
 		acc, err := toPercent(fmt.Sprintf("run %q accuracy", r.Name), r.Accuracy)
 		if err != nil {
@@ -199,22 +261,27 @@ func AccuracyVsT(runs []Run, logT bool) (*plot.Plot, error) {
 		if err := addLine(p, r.Name, xy, i, true); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
+		entries++
 		if r.ANNAccuracy != 0 {
 			a, err := toPercent(fmt.Sprintf("run %q ANN accuracy", r.Name), []float64{r.ANNAccuracy})
 			if err != nil {
 				return nil, err
 			}
-			l, err := plotter.NewLine(plotter.XYs{{X: float64(ts[0]), Y: a[0]}, {X: float64(ts[len(ts)-1]), Y: a[0]}})
+			ref := plotter.XYs{{X: float64(ts[0]), Y: a[0]}, {X: float64(ts[len(ts)-1]), Y: a[0]}}
+			l, err := plotter.NewLine(ref)
 			if err != nil {
 				return nil, err
 			}
 			l.LineStyle = referenceStyle(seriesColor(i))
 			p.Add(l)
 			p.Legend.Add(fmt.Sprintf("%s ANN (%.2f%%)", r.Name, a[0]), l)
+			drawn = append(drawn, ref)
+			entries++
 		}
 	}
 	timeAxis(p, ts, logT)
-	p.Legend.Top, p.Legend.Left = false, false
+	placeLegend(p, entries, drawn...)
 	return p, nil
 }
 
@@ -250,6 +317,8 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 		return nil, fmt.Errorf("plots: accuracy vs energy needs at least one run")
 	}
 	p := newPlot("Accuracy vs energy", "energy per example (µJ)", "accuracy (%)")
+	var drawn []plotter.XYs
+	entries := 0
 	for i, r := range runs {
 		if len(r.Table) == 0 {
 			return nil, fmt.Errorf("plots: run %q has an empty table", r.Name)
@@ -270,6 +339,8 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 		if err := addLine(p, r.Name+" SNN", xy, i, true); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
+		entries++
 		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: labels})
 		if err != nil {
 			return nil, err
@@ -289,13 +360,16 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 			if math.IsNaN(e) || e <= 0 {
 				continue
 			}
-			s, err := plotter.NewScatter(plotter.XYs{{X: e, Y: a[0]}})
+			pt := plotter.XYs{{X: e, Y: a[0]}}
+			s, err := plotter.NewScatter(pt)
 			if err != nil {
 				return nil, err
 			}
 			s.GlyphStyle = draw.GlyphStyle{Color: seriesColor(i), Radius: vg.Points(4), Shape: draw.PyramidGlyph{}}
 			p.Add(s)
 			p.Legend.Add(r.Name+" ANN", s)
+			drawn = append(drawn, pt)
+			entries++
 		}
 	}
 	// Energies that span a decade or more (T = 1 … 64, or an ANN far from the
@@ -305,7 +379,7 @@ func AccuracyVsEnergy(runs []EnergyRun) (*plot.Plot, error) {
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	padRanges(p)
-	p.Legend.Top, p.Legend.Left = false, false
+	placeLegend(p, entries, drawn...)
 	return p, nil
 }
 
@@ -331,6 +405,7 @@ func SigmaToStep(runs []SigmaStepRun) (*plot.Plot, error) {
 	}
 	p := newPlot("Noise σ in units of the quantisation step λ/L", "layer", "σ / (λ/L)")
 	layers := 0
+	var drawn []plotter.XYs
 	for i, r := range runs {
 		if len(r.Sigma) == 0 || len(r.Sigma) != len(r.Step) {
 			return nil, fmt.Errorf("plots: %s: %d σ values for %d steps", r.Name, len(r.Sigma), len(r.Step))
@@ -348,6 +423,7 @@ func SigmaToStep(runs []SigmaStepRun) (*plot.Plot, error) {
 		if err := addLine(p, r.Name, xy, i, len(xy) <= 30); err != nil {
 			return nil, err
 		}
+		drawn = append(drawn, xy)
 		layers = max(layers, len(r.Sigma))
 	}
 	ref := plotter.XYs{{X: 0, Y: QuantisationSD}, {X: float64(max(layers-1, 1)), Y: QuantisationSD}}
@@ -360,5 +436,6 @@ func SigmaToStep(runs []SigmaStepRun) (*plot.Plot, error) {
 	p.Legend.Add("quantisation error's sd (step/√12)", l)
 	padRanges(p)
 	p.Y.Min = 0 // a ratio of spreads
+	placeLegend(p, len(runs)+1, append(drawn, ref)...)
 	return p, nil
 }

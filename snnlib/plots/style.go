@@ -122,12 +122,122 @@ type integerTicks struct{}
 // Ticks implements plot.Ticker.
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	var out []plot.Tick
+	labelled := 0
 	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
 		if t.Label == "" || t.Value != math.Round(t.Value) {
 			out = append(out, plot.Tick{Value: t.Value}) // minor tick, no label
 			continue
 		}
 		out = append(out, plot.Tick{Value: t.Value, Label: fmt.Sprintf("%d", int(t.Value))})
+		labelled++
+	}
+	if labelled >= 2 {
+		return out
+	}
+	// A short range (e.g. 0.5…4.5 around steps 1…4) gets half-integer majors
+	// from DefaultTicks: label whole numbers directly instead, about ten at most.
+	first, last := math.Ceil(lo), math.Floor(hi)
+	step := math.Max(1, math.Ceil((last-first+1)/10))
+	out = out[:0]
+	for v := first; v <= last; v += step {
+		out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%d", int(v))})
+	}
+	return out
+}
+
+// legendBox is the share of the data area a legend of n entries covers
+// (width, height), for the legend font legendFont(n) in figures of about
+// 640×400 pixels.
+func legendBox(n int) (w, h float64) {
+	return 0.5, min(0.95, 0.03+0.055*float64(n)*legendFont(n)/10)
+}
+
+// legendFont is the legend's font size in points: 10, smaller for long
+// legends so that they fit beside the data.
+func legendFont(n int) float64 { return max(6, min(10, 100/float64(max(n, 1)))) }
+
+// maxLegendBand is the largest share of the y axis given to a band for the
+// legend; longer legends go beside the data instead.
+const maxLegendBand = 0.45
+
+// placeLegend puts p's legend, of entries lines, where it covers no data: in
+// the corner of the data area crossed by the fewest points of series (lines
+// between points count too); when every corner holds data, in a band added
+// above the data by raising the y axis, or, for a long legend, beside the
+// data by widening the x axis (tick labels stay within the data either way).
+// Call it after the axis ranges are final.
+func placeLegend(p *plot.Plot, entries int, series ...plotter.XYs) {
+	p.Legend.TextStyle.Font.Size = vg.Points(legendFont(entries))
+	w, h := legendBox(entries)
+	norm := func(xy plotter.XY) (float64, float64) {
+		return p.X.Scale.Normalize(p.X.Min, p.X.Max, xy.X), p.Y.Scale.Normalize(p.Y.Min, p.Y.Max, xy.Y)
+	}
+	type corner struct{ top, left bool }
+	corners := []corner{{true, false}, {false, false}, {true, true}, {false, true}}
+	counts := make([]int, len(corners))
+	for _, s := range series {
+		for i := range s {
+			x1, y1 := norm(s[i])
+			x0, y0 := x1, y1
+			if i > 0 {
+				x0, y0 = norm(s[i-1])
+			}
+			const sub = 16 // points sampled along each segment
+			for k := 0; k <= sub; k++ {
+				f := float64(k) / sub
+				x, y := x0+f*(x1-x0), y0+f*(y1-y0)
+				for c, cn := range corners {
+					inX := (cn.left && x <= w) || (!cn.left && x >= 1-w)
+					inY := (cn.top && y >= 1-h) || (!cn.top && y <= h)
+					if inX && inY {
+						counts[c]++
+					}
+				}
+			}
+		}
+	}
+	best := 0
+	for c := range corners {
+		if counts[c] < counts[best] {
+			best = c
+		}
+	}
+	if counts[best] > 0 {
+		if h <= maxLegendBand {
+			p.Y.Min, p.Y.Max, p.Y.Tick.Marker = widen(p.Y, h)
+		} else {
+			p.X.Min, p.X.Max, p.X.Tick.Marker = widen(p.X, w)
+		}
+		best = 0
+	}
+	p.Legend.Top, p.Legend.Left = corners[best].top, corners[best].left
+}
+
+// widen returns an axis range whose upper share f is free (on a linear or log
+// axis) and a ticker that labels only the old range, so the free part reads
+// as room for the legend, not as values.
+func widen(ax plot.Axis, f float64) (lo, hi float64, t plot.Ticker) {
+	lo, hi = ax.Min, ax.Max
+	t = ticksWithin{inner: ax.Tick.Marker, lo: lo, hi: hi}
+	if _, isLog := ax.Scale.(plot.LogScale); isLog && lo > 0 {
+		return lo, math.Exp(math.Log(lo) + (math.Log(hi)-math.Log(lo))/(1-f)), t
+	}
+	return lo, lo + (hi-lo)/(1-f), t
+}
+
+// ticksWithin keeps only the ticks of inner that lie in [lo, hi].
+type ticksWithin struct {
+	inner  plot.Ticker
+	lo, hi float64
+}
+
+// Ticks implements plot.Ticker.
+func (t ticksWithin) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, tk := range t.inner.Ticks(t.lo, t.hi) {
+		if tk.Value >= t.lo && tk.Value <= t.hi {
+			out = append(out, tk)
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
 )
@@ -28,6 +29,19 @@ type WindowDiagnostics struct {
 type Diagnostics struct {
 	Examples int                 `json:"examples"`
 	Windows  []WindowDiagnostics `json:"windows"`
+}
+
+// LoadDiagnostics reads a run directory's diagnostics.json. A run without diagnostics (an
+// older run, or one made with diagnostics off) is an error that names the file.
+func LoadDiagnostics(dir string) (*Diagnostics, error) {
+	var d Diagnostics
+	if err := ReadJSON(filepath.Join(dir, DiagnosticsFile), &d); err != nil {
+		return nil, err
+	}
+	if len(d.Windows) == 0 {
+		return nil, fmt.Errorf("%s: no diagnostics windows", filepath.Join(dir, DiagnosticsFile))
+	}
+	return &d, nil
 }
 
 // Markdown summarises the error split per layer for each window.

@@ -60,3 +60,24 @@ func ExampleParseParams() {
 	// 4 99.5 <nil>
 	// percentile=99.5,tau=4
 }
+
+func TestLoadDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	_, err := record.LoadDiagnostics(dir)
+	require.Error(t, err, "no diagnostics.json")
+	assert.Contains(t, err.Error(), record.DiagnosticsFile)
+
+	want := record.Diagnostics{Examples: 7, Windows: []record.WindowDiagnostics{{T: 4, Layers: []record.LayerDiagnostics{{}}}}}
+	want.Windows[0].Layers[0].Gap.Std = 0.25
+	require.NoError(t, record.WriteJSON(filepath.Join(dir, record.DiagnosticsFile), want))
+	got, err := record.LoadDiagnostics(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 7, got.Examples)
+	require.Len(t, got.Windows, 1)
+	assert.Equal(t, 4, got.Windows[0].T)
+	assert.InDelta(t, 0.25, got.Windows[0].Layers[0].Gap.Std, 0)
+
+	require.NoError(t, record.WriteJSON(filepath.Join(dir, record.DiagnosticsFile), record.Diagnostics{Examples: 3}))
+	_, err = record.LoadDiagnostics(dir)
+	require.ErrorContains(t, err, "no diagnostics windows")
+}

@@ -104,10 +104,10 @@ func writeReport(dir, runDir string, res *record.Results) error {
 	if err != nil {
 		return err
 	}
-	var diag record.Diagnostics
-	haveDiag := record.ReadJSON(filepath.Join(runDir, record.DiagnosticsFile), &diag) == nil && len(diag.Windows) > 0
+	diag, diagErr := record.LoadDiagnostics(runDir)
+	haveDiag := diagErr == nil
 	if haveDiag {
-		df, err := DiagnosticsFigures(&diag)
+		df, err := DiagnosticsFigures(diag)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func writeReport(dir, runDir string, res *record.Results) error {
 	c := res.Config
 	fmt.Fprintf(&b, "# nqsnn run: %s\n\n", res.Label())
 	fmt.Fprintf(&b, "Data: %s (%d train / %d validation / %d test; validation split seed %d). Backend: %s. Code: %s.\n\n",
-		res.Data.Name, res.Data.TrainExamples, res.Data.ValExamples, res.Data.TestExamples, c.Seed, res.Backend, res.Version)
+		res.Data.Name, res.Data.TrainExamples, res.Data.ValExamples, res.Data.TestExamples, res.Data.SplitSeed, res.Backend, res.Version)
 	fmt.Fprintf(&b, "Training: %d epochs, batch %d, lr %g (cosine), momentum %g, weight decay %g, augmentation %s. "+
 		"Checkpoint selected at epoch %d by validation SNN accuracy at T=%d (%.2f%%); the test set is only used below.\n\n",
 		c.Epochs, c.BatchSize, c.LearningRate, c.Momentum, c.WeightDecay, c.Augment, res.BestEpoch+1, c.SelectT, 100*res.BestValSNNAcc)

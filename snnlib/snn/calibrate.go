@@ -143,7 +143,9 @@ func SetSiteScalars(ctx *context.Context, name string, values []float64) error {
 // ActivationPercentiles returns, per site, the p-th percentile (0..100) of
 // the ANN activations on up to maxBatches batches of ds (all when
 // maxBatches <= 0), e.g. for data-based threshold balancing (Rueckauer et al.
-// 2017) or a warm start's λ.
+// 2017) or a warm start's λ. It runs the ANN over the batches three times and
+// keeps only a histogram and a few values per site (percentilesOf), never
+// every activation.
 func ActivationPercentiles(s *Simulator, ds train.Dataset, p float64, maxBatches int) ([]float64, error) {
 	if !(p > 0 && p <= 100) {
 		return nil, errorf("percentile must be in (0, 100], got %g", p)
@@ -160,43 +162,44 @@ func ActivationPercentiles(s *Simulator, ds train.Dataset, p float64, maxBatches
 		return nil, err
 	}
 	defer exec.Finalize()
-	// Keep at most this many values per site; a strided sample is plenty for a percentile.
+	// A strided sample of at most this many values per site and batch (times
+	// maxBatches when capped) is plenty for a percentile.
 	const maxSamples = 1 << 21
-	var samples [][]float32
 	batches := 0
-	err = forEachBatch(ds, func(images, _ *tensors.Tensor) error {
-		if maxBatches > 0 && batches >= maxBatches {
-			return nil
-		}
-		out, err := exec.Exec(images)
-		if err != nil {
-			return err
-		}
-		out[len(out)-1].FinalizeAll() // the logits
-		out = out[:len(out)-1]
-		if samples == nil {
-			samples = make([][]float32, len(out))
-		}
-		for i, t := range out {
-			flat := tensors.MustCopyFlatData[float32](t)
-			stride := max(1, len(flat)*max(maxBatches, 1)/maxSamples)
-			for j := 0; j < len(flat); j += stride {
-				samples[i] = append(samples[i], flat[j])
+	stream := func(visit func(site int, xs []float32)) error {
+		batches = 0
+		return forEachBatch(ds, func(images, _ *tensors.Tensor) error {
+			if maxBatches > 0 && batches >= maxBatches {
+				return nil
 			}
-		}
-		freeAll(out)
-		batches++
-		return nil
-	})
+			out, err := exec.Exec(images)
+			if err != nil {
+				return err
+			}
+			out[len(out)-1].FinalizeAll() // the logits
+			for i, t := range out[:len(out)-1] {
+				flat := tensors.MustCopyFlatData[float32](t)
+				if stride := max(1, len(flat)*max(maxBatches, 1)/maxSamples); stride > 1 {
+					k := 0
+					for j := 0; j < len(flat); j += stride {
+						flat[k] = flat[j]
+						k++
+					}
+					flat = flat[:k]
+				}
+				visit(i, flat)
+			}
+			freeAll(out[:len(out)-1])
+			batches++
+			return nil
+		})
+	}
+	out, err := percentilesOf(p, stream)
 	if err != nil {
 		return nil, err
 	}
 	if batches == 0 {
 		return nil, errorf("data set %q yielded no batches", ds.Name())
-	}
-	out := make([]float64, len(samples))
-	for i, xs := range samples {
-		out[i] = Percentile(xs, p)
 	}
 	return out, nil
 }
