@@ -9,7 +9,8 @@
 #   scratch  CIFAR-10 ResNet-20 (19 activation sites) from scratch, nq vs qcfs,
 #            one identical budget: 5,000 training images, 3 epochs, L = 4.
 #   warm     a QCFS ResNet-20 trained for longer (BASE, by default the committed
-#            results/cifar10-resnet20-qcfs-L4: 5 epochs on 47,500 images), then
+#            results/evidence/warm/base-cifar10-resnet20-qcfs-L4-he: 5 epochs on
+#            47,500 images, He initialisation; see results/evidence/warm/BASE.md), then
 #            WARM_EPOCHS more epochs from it on 5,000 of its training images:
 #            NQ fine-tuning (σ measured on the base model before its first step)
 #            against QCFS continuation. The runs keep the base's validation
@@ -38,7 +39,7 @@ JOBS=${JOBS:-2}
 OUT=${OUT:-results/evidence}
 BASE_EPOCHS=${BASE_EPOCHS:-15}
 WARM_EPOCHS=${WARM_EPOCHS:-2}
-BASE=${BASE-results/cifar10-resnet20-qcfs-L4}
+BASE=${BASE-results/evidence/warm/base-cifar10-resnet20-qcfs-L4-he}
 TEST_LIMIT=${TEST_LIMIT:-5000}
 NQSNN_ARGS=${NQSNN_ARGS:-}
 FIG=${FIG:-figures}
