@@ -200,7 +200,7 @@ func MembraneTracesFrom(t0 int, v [][]float64, theta float64, names []string) (*
 	}
 	padRanges(p)
 	p.X.Tick.Marker = integerTicks{}
-	placeLegend(p, len(v)+1, drawn...)
+	placeLegend(p, len(v)+len(refs)-1, drawn...) // θ has an entry, 0 has none
 	return p, nil
 }
 

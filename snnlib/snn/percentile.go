@@ -28,9 +28,10 @@ func percentilesOf(p float64, stream replay) ([]float64, error) {
 		n, seen        int
 		min, max       float32
 		counts         []int
-		rank           [2]int // the order statistics to interpolate between
-		binLo, binHi   int    // the bins that hold them
-		below          int    // values in bins before binLo
+		rank           [2]int  // the order statistics to interpolate between
+		frac           float64 // and the weight of the second
+		binLo, binHi   int     // the bins that hold them
+		below          int     // values in bins before binLo
 		kept           []float32
 		sawNaN, inited bool
 	}
@@ -102,6 +103,7 @@ func percentilesOf(p float64, stream replay) ([]float64, error) {
 		pos := p / 100 * float64(s.n-1)
 		s.rank[0] = int(math.Floor(pos))
 		s.rank[1] = min(s.rank[0]+1, s.n-1)
+		s.frac = pos - math.Floor(pos)
 		cum := 0
 		s.binLo, s.binHi = -1, -1
 		for b, c := range s.counts {
@@ -140,10 +142,8 @@ func percentilesOf(p float64, stream replay) ([]float64, error) {
 			return nil, errNotReplayable
 		}
 		slices.Sort(s.kept)
-		pos := p / 100 * float64(s.n-1)
-		f := pos - math.Floor(pos)
 		lo, hi := s.kept[s.rank[0]-s.below], s.kept[s.rank[1]-s.below]
-		out[i] = float64(lo)*(1-f) + float64(hi)*f
+		out[i] = float64(lo)*(1-s.frac) + float64(hi)*s.frac
 	}
 	return out, nil
 }
