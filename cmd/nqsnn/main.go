@@ -62,7 +62,16 @@ func main() {
 			_ = syscall.Exec(exe, os.Args, env)
 		}
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Return what XLA's runtime freed to the system as the run goes, so a
+	// long run's resident memory tracks what it uses (see
+	// backend.ReturnFreeMemory); NQSNN_MALLOC=default leaves malloc alone.
+	stop := func() {}
+	if os.Getenv(backend.MallocEnvVar) != "default" {
+		stop = backend.TrimFreeMemory(backend.DefaultTrimInterval)
+	}
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

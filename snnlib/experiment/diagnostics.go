@@ -25,33 +25,40 @@ func Diagnose(sim *snn.Simulator, ds train.Dataset, ts []int, levels int) (*Diag
 	}
 	d := &Diagnostics{Examples: in[0].Shape().Dimensions[0]}
 	for _, T := range ts {
-		layers, err := sim.Probe(in[0], lab[0], T, levels)
-		if err != nil {
-			return nil, err
-		}
 		w := record.WindowDiagnostics{T: T}
-		prop, err := analysis.Propagation(layers)
+		// One site at a time: a deep network's probe data does not fit in
+		// memory all at once at a useful batch size.
+		err := sim.ProbeEach(in[0], lab[0], T, levels, func(l analysis.LayerData) error {
+			ld, err := diagnoseLayer(l)
+			w.Layers = append(w.Layers, ld)
+			return err
+		})
 		if err != nil {
 			return nil, err
-		}
-		for i, l := range layers {
-			var ld record.LayerDiagnostics
-			if ld.Residual, err = analysis.Residual(l, analysis.BinSpec{}); err != nil {
-				return nil, err
-			}
-			if ld.Gap, err = analysis.LayerGap(l, analysis.BinSpec{Bins: 60, Lo: -l.Theta, Hi: l.Theta}); err != nil {
-				return nil, err
-			}
-			if ld.Split, err = analysis.SplitError(l); err != nil {
-				return nil, err
-			}
-			if ld.Firing, err = analysis.Firing(l, analysis.BinSpec{}); err != nil {
-				return nil, err
-			}
-			ld.Propagation = prop[i]
-			w.Layers = append(w.Layers, ld)
 		}
 		d.Windows = append(d.Windows, w)
 	}
 	return d, nil
+}
+
+// diagnoseLayer computes every diagnostic of one site's probe data.
+func diagnoseLayer(l analysis.LayerData) (ld record.LayerDiagnostics, err error) {
+	if ld.Residual, err = analysis.Residual(l, analysis.BinSpec{}); err != nil {
+		return ld, err
+	}
+	if ld.Gap, err = analysis.LayerGap(l, analysis.BinSpec{Bins: 60, Lo: -l.Theta, Hi: l.Theta}); err != nil {
+		return ld, err
+	}
+	if ld.Split, err = analysis.SplitError(l); err != nil {
+		return ld, err
+	}
+	if ld.Firing, err = analysis.Firing(l, analysis.BinSpec{}); err != nil {
+		return ld, err
+	}
+	prop, err := analysis.Propagation([]analysis.LayerData{l})
+	if err != nil {
+		return ld, err
+	}
+	ld.Propagation = prop[0]
+	return ld, nil
 }
