@@ -29,8 +29,8 @@ type GapStats struct {
 // calibration: run it on validation data, never the test set.
 func (s *Simulator) Calibrate(ds train.Dataset, T, maxBatches int) (*GapStats, error) {
 	rec := s.record
-	s.Record(true)
-	defer s.Record(rec)
+	s.recordOnly(recordOutput)
+	defer s.recordOnly(rec)
 	gapExec := s.gaps[T]
 	st := &GapStats{T: T}
 	var sumVar []float64

@@ -22,21 +22,22 @@ type Simulator struct {
 	nw      Network
 	backend backends.Backend
 	ctx     *context.Context
-	record  bool
+	record  recording
 	// sim is the strategy's simulation (its neuron and warm-up phases), known
 	// once the init graph has counted the sites.
 	sim strategy.Simulation
 	// stateLen[i] is the number of state tensors of site i's neuron.
 	stateLen []int
-	init     *context.Exec
-	step     *context.Exec
-	// steps caches the compiled step graph of each mode (plain, recording),
-	// so calibration after every epoch does not recompile.
-	steps [2]*context.Exec
+	// inits and steps cache the compiled initial-state and step graphs of
+	// each recording mode, so calibration after every epoch does not
+	// recompile; step is the current mode's.
+	inits [numRecordings]*context.Exec
+	step  *context.Exec
+	steps [numRecordings]*context.Exec
 	// chunk is the number of time steps one call of the compiled simulation
 	// runs (see StepsPerCall); chunks caches those graphs by mode.
 	chunk  int
-	chunks [2]*context.Exec
+	chunks [numRecordings]*context.Exec
 	// starts holds the phase-start graphs by phase (len(sim.Warmup) is the
 	// scored window's).
 	starts map[int]*context.Exec
@@ -75,16 +76,54 @@ const DefaultStepsPerCall = 4
 // does its compile time. Results are the same for every k.
 func (s *Simulator) StepsPerCall(k int) *Simulator {
 	s.chunk = max(k, 1)
-	s.chunks = [2]*context.Exec{}
+	s.chunks = [numRecordings]*context.Exec{}
 	return s
 }
 
 // Record makes the simulator keep, per neuron, the summed input current,
-// output and spike count over the scored window (needed by calibration and
-// analysis; costs three extra tensors per layer).
+// output and spike count over the scored window (needed by analysis; costs
+// three extra tensors per layer).
 func (s *Simulator) Record(on bool) *Simulator {
-	s.record = on
-	s.step = s.steps[boolIndex(on)]
+	if on {
+		return s.recordOnly(recordAll)
+	}
+	return s.recordOnly(recordNothing)
+}
+
+// recording says which sums over the scored window the simulation keeps per
+// neuron: each costs a tensor per layer in memory and in every call.
+type recording int
+
+const (
+	recordNothing recording = iota
+	recordOutput            // the summed output only: what σ calibration needs
+	recordAll               // input current, output and spikes: probes and rasters
+	numRecordings
+)
+
+// The kinds of window sums, in the order of a Window's fields.
+const (
+	sumInput = iota
+	sumOutput
+	sumSpikes
+)
+
+// kinds lists the window sums kept, in state order.
+func (r recording) kinds() []int {
+	switch r {
+	case recordOutput:
+		return []int{sumOutput}
+	case recordAll:
+		return []int{sumInput, sumOutput, sumSpikes}
+	}
+	return nil
+}
+
+// recordOnly sets the recording mode; a switch back and forth reuses the
+// compiled graphs.
+func (s *Simulator) recordOnly(r recording) *Simulator {
+	s.record = r
+	s.step = s.steps[r]
 	return s
 }
 
@@ -120,8 +159,9 @@ func (s *Simulator) compile() error {
 		return nil
 	}
 	var err error
-	if s.init == nil {
-		s.init, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
+	record := s.record
+	if s.inits[record] == nil {
+		s.inits[record], err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, x *Node) []*Node {
 			var zs, thetas []*Node
 			net := model.NewNet(ctx, func(ctx *context.Context, i int, z *Node) *Node {
 				zs, thetas = append(zs, z), append(thetas, s.threshold(ctx, z))
@@ -133,11 +173,19 @@ func (s *Simulator) compile() error {
 				s.sim.Neuron = s.nw.Neuron
 			}
 			s.stateLen = make([]int, len(zs))
-			var v []*Node
+			var v, membranes []*Node
 			for i, z := range zs {
 				st := s.sim.Neuron.Init(z, thetas[i])
 				s.stateLen[i] = len(st)
 				v = append(v, st...)
+				membranes = append(membranes, st[0])
+			}
+			// The window sums start at zero, made here rather than sent from
+			// Go: for a deep network they are hundreds of MB per batch.
+			for range record.kinds() {
+				for _, m := range membranes {
+					v = append(v, ZerosLike(m))
+				}
 			}
 			// The logits are returned (and dropped) so that every graph input is
 			// an ancestor of some output: simplego sizes its buffers by the outputs.
@@ -147,38 +195,29 @@ func (s *Simulator) compile() error {
 			return err
 		}
 	}
-	// stepGraph reads s.record while building, so each mode gets its own graph.
-	record := s.record
+	// stepGraph reads the recording mode while building, so each mode gets its own graph.
 	s.step, err = context.NewExec(s.backend, s.modelCtx(), func(ctx *context.Context, in []*Node) []*Node {
 		return s.stepGraph(ctx, in, record)
 	})
-	s.steps[boolIndex(record)] = s.step
+	s.steps[record] = s.step
 	return err
 }
 
-func boolIndex(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// stepGraph inputs: x, labels, acc, state (flat, all sites) (+ zsum[n],
-// osum[n], ssum[n] when recording). Outputs: acc', correct, spikes[n],
-// state' (+ zsum'[n], osum'[n], ssum'[n]).
-func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*Node {
+// stepGraph inputs: x, labels, acc, state (flat, all sites), then n sums per
+// kind the mode records (record.kinds()). Outputs: acc', correct, spikes[n],
+// state', the sums'.
+func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record recording) []*Node {
 	n, ns := s.nSites(), s.nState()
 	x, labels, acc := in[0], in[1], in[2]
 	states := siteStates(s.stateLen, in[3:3+ns])
-	var sums [3][]*Node // input, output, spikes summed over the window
-	if record {
-		for k := range sums {
-			sums[k] = in[3+ns+k*n : 3+ns+(k+1)*n]
-		}
+	kinds := record.kinds()
+	sums := make([][]*Node, len(kinds)) // by kind: summed over the window
+	for k := range kinds {
+		sums[k] = in[3+ns+k*n : 3+ns+(k+1)*n]
 	}
 	next := make([][]*Node, n)
 	spikes := make([]*Node, n)
-	var nsums [3][]*Node
+	nsums := make([][]*Node, len(kinds))
 	for k := range nsums {
 		nsums[k] = make([]*Node, n)
 	}
@@ -190,8 +229,8 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*
 		}
 		next[i] = st
 		spikes[i] = ReduceAllSum(sp)
-		if record {
-			nsums[0][i], nsums[1][i], nsums[2][i] = Add(sums[0][i], z), Add(sums[1][i], out), Add(sums[2][i], sp)
+		for k, kind := range kinds {
+			nsums[k][i] = Add(sums[k][i], [...]*Node{sumInput: z, sumOutput: out, sumSpikes: sp}[kind])
 		}
 		return out
 	}).FoldBatchNorm(true)
@@ -203,10 +242,8 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*
 	for _, st := range next {
 		out = append(out, st...)
 	}
-	if record {
-		for k := range nsums {
-			out = append(out, nsums[k]...)
-		}
+	for k := range nsums {
+		out = append(out, nsums[k]...)
 	}
 	return out
 }
@@ -215,7 +252,7 @@ func (s *Simulator) stepGraph(ctx *context.Context, in []*Node, record bool) []*
 // stepGraph applied s.chunk times, with the same inputs and outputs except
 // that correct is [chunk] and spikes [chunk, sites].
 func (s *Simulator) chunkExec() (*context.Exec, error) {
-	mode := boolIndex(s.record)
+	mode := s.record
 	if e := s.chunks[mode]; e != nil {
 		return e, nil
 	}
@@ -415,9 +452,9 @@ func (b *batchState) window(T int) *Window {
 		w.Membrane = append(w.Membrane, st[0])
 		w.rest = append(w.rest, st[1:]...)
 	}
-	if s.record {
-		sums := b.list[1+ns:]
-		w.InputSum, w.OutSum, w.SpikeSum = sums[:n], sums[n:2*n], sums[2*n:3*n]
+	sums := b.list[1+ns:]
+	for k, kind := range s.record.kinds() {
+		*[...]*[]*tensors.Tensor{sumInput: &w.InputSum, sumOutput: &w.OutSum, sumSpikes: &w.SpikeSum}[kind] = sums[k*n : (k+1)*n]
 	}
 	return w
 }
@@ -449,22 +486,14 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	if err := s.compile(); err != nil {
 		return nil, err
 	}
-	v, err := s.init.Exec(images)
+	v, err := s.inits[s.record].Exec(images)
 	if err != nil {
 		return nil, err
 	}
-	n, ns := s.nSites(), s.nState()
-	v[ns].FinalizeAll()
+	n := s.nSites()
+	v[len(v)-1].FinalizeAll() // the logits
 	b := images.Shape().Dimensions[0]
-	st := &batchState{s: s, list: append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v[:ns]...)}
-	if s.record {
-		sites := siteStates(s.stateLen, v[:ns])
-		for range 3 {
-			for i := range n {
-				st.list = append(st.list, tensors.FromShape(sites[i][0].Shape()))
-			}
-		}
-	}
+	st := &batchState{s: s, list: append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v[:len(v)-1]...)}
 	res := &BatchResult{Size: b, Correct: make([]int, T), Spikes: make([][]float64, T)}
 	done := false
 	defer func() {
@@ -496,7 +525,7 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 	if len(s.sim.Warmup) > 0 {
 		st.resetWindow()
 	}
-	if s.onStep != nil && s.record { // a probe looks at the state after every step
+	if s.onStep != nil && s.record == recordAll { // a probe looks at the state after every step
 		for t := range T {
 			var err error
 			if res.Correct[t], res.Spikes[t], err = st.step(images, labels); err != nil {
