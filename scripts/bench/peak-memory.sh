@@ -11,18 +11,14 @@
 set -euo pipefail
 bin=$1 out=$2 strategy=$3
 shift 3
-# The nqsnn command re-executes itself with glibc's huge-page tunable; export it here so the
-# sampled process is the one that runs.
-source "$(dirname "$0")/../malloc-env.sh"
+# (The nqsnn command re-executes itself with glibc's huge-page tunable in place, same pid.)
 rm -rf "$out" "$out.rss"
 "$bin" run -dataset cifar10 -model resnet20 -strategy "$strategy" -epochs 1 -train-limit 1280 \
   -test-limit 256 -t 1,4 -val-fraction 0.05 -out "$out" "$@" >"$out.log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
-  for p in $pid $(pgrep -P "$pid" || true); do
-    r=$(awk '/VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || true)
-    [[ -n $r ]] && echo "$(date +%s) $p $r" >>"$out.rss"
-  done
+  r=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+  [[ -n $r ]] && echo "$(date +%s) $pid $r" >>"$out.rss"
   sleep 0.5
 done
 wait "$pid"
