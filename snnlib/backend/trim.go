@@ -12,13 +12,21 @@ import (
 const DefaultTrimInterval = time.Second
 
 // TrimFreeMemory calls [ReturnFreeMemory] every interval until stop is
-// called; where that cannot work it starts nothing.
+// called; where that cannot work it starts nothing. Once stop has returned,
+// no further call is made.
 func TrimFreeMemory(interval time.Duration) (stop func()) {
 	if !ReturnFreeMemory() || interval <= 0 {
 		return func() {}
 	}
-	done := make(chan struct{})
+	return every(interval, func() { ReturnFreeMemory() })
+}
+
+// every calls f every interval on its own goroutine until stop is called;
+// stop waits for that goroutine to end, so f is never running after it.
+func every(interval time.Duration, f func()) (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(ended)
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
@@ -26,9 +34,12 @@ func TrimFreeMemory(interval time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
-				ReturnFreeMemory()
+				f()
 			}
 		}
 	}()
-	return sync.OnceFunc(func() { close(done) })
+	return sync.OnceFunc(func() {
+		close(done)
+		<-ended
+	})
 }
