@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -40,26 +41,44 @@ var (
 // green, 1024 blue bytes, each plane row-major) into HWC images and labels.
 // file names the source in error messages.
 func ParseCIFAR(data []byte, file string, f CIFARFormat) (images []uint8, labels []int32, err error) {
+	n, err := cifarRecords(data, file, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	images, labels = make([]uint8, n*cifarPixels), make([]int32, n)
+	if err := decodeCIFAR(data, file, f, images, labels); err != nil {
+		return nil, nil, err
+	}
+	return images, labels, nil
+}
+
+// cifarRecords checks the format and that data holds whole records, and
+// returns their number.
+func cifarRecords(data []byte, file string, f CIFARFormat) (int, error) {
 	rs := f.RecordSize()
 	if f.LabelIndex < 0 || f.LabelIndex >= f.LabelBytes || f.NumClasses <= 0 || f.NumClasses > 256 {
-		return nil, nil, fmt.Errorf("%s: invalid CIFAR format %+v", file, f)
+		return 0, fmt.Errorf("%s: invalid CIFAR format %+v", file, f)
 	}
 	if len(data) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty file, want records of %d bytes", file, rs)
+		return 0, fmt.Errorf("%s: empty file, want records of %d bytes", file, rs)
 	}
 	if rem := len(data) % rs; rem != 0 {
-		return nil, nil, fmt.Errorf("%s: size %d is not a multiple of the record size %d: record %d at offset %d is truncated (%d of %d bytes)",
+		return 0, fmt.Errorf("%s: size %d is not a multiple of the record size %d: record %d at offset %d is truncated (%d of %d bytes)",
 			file, len(data), rs, len(data)/rs, len(data)-rem, rem, rs)
 	}
-	n := len(data) / rs
-	images = make([]uint8, n*cifarPixels)
-	labels = make([]int32, n)
+	return len(data) / rs, nil
+}
+
+// decodeCIFAR decodes data's records (checked by cifarRecords) into images
+// and labels, which hold exactly that many.
+func decodeCIFAR(data []byte, file string, f CIFARFormat, images []uint8, labels []int32) error {
+	rs := f.RecordSize()
 	const plane = cifarSide * cifarSide
-	for r := range n {
+	for r := range labels {
 		rec := data[r*rs : (r+1)*rs]
 		l := int(rec[f.LabelIndex])
 		if l >= f.NumClasses {
-			return nil, nil, fmt.Errorf("%s: record %d (offset %d): label %d out of range [0, %d)", file, r, r*rs+f.LabelIndex, l, f.NumClasses)
+			return fmt.Errorf("%s: record %d (offset %d): label %d out of range [0, %d)", file, r, r*rs+f.LabelIndex, l, f.NumClasses)
 		}
 		labels[r] = int32(l)
 		px := rec[f.LabelBytes:]
@@ -70,27 +89,42 @@ func ParseCIFAR(data []byte, file string, f CIFARFormat) (images []uint8, labels
 			img[3*i+2] = px[2*plane+i]
 		}
 	}
-	return images, labels, nil
+	return nil
 }
 
 // readCIFARFiles reads and concatenates files, each of which must hold exactly
 // perFile records (0: any positive number) and pass v's checksums (v nil:
-// none).
+// none). The images go straight into one slice sized from the files and the
+// files are read through one reused buffer: appending file by file used to
+// leave ≈3× the data set in garbage (CIFAR-10: a 525 MB heap for 180 MB of
+// images), which the process's resident memory kept.
 func readCIFARFiles(paths []string, f CIFARFormat, perFile int, v *verifier) ([]uint8, []int32, error) {
-	var images []uint8
-	var labels []int32
+	total := 0
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		if st, err := os.Stat(p); err == nil { // a missing file is reported below
+			total += int(st.Size()) / f.RecordSize()
+		}
+	}
+	images := make([]uint8, 0, total*cifarPixels)
+	labels := make([]int32, 0, total)
+	var buf bytes.Buffer
+	for _, p := range paths {
+		data, err := readFileInto(&buf, p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading CIFAR file: %w", err)
 		}
-		im, lb, err := ParseCIFAR(data, p, f)
+		n, err := cifarRecords(data, p, f)
 		if err != nil {
 			return nil, nil, err
 		}
-		if perFile > 0 && len(lb) != perFile {
+		i, l := len(images), len(labels)
+		images, labels = slices.Grow(images, n*cifarPixels)[:i+n*cifarPixels], slices.Grow(labels, n)[:l+n]
+		if err := decodeCIFAR(data, p, f, images[i:], labels[l:]); err != nil {
+			return nil, nil, err
+		}
+		if perFile > 0 && n != perFile {
 			return nil, nil, fmt.Errorf("%s: has %d records (%d bytes), want %d records (%d bytes)",
-				p, len(lb), len(data), perFile, perFile*f.RecordSize())
+				p, n, len(data), perFile, perFile*f.RecordSize())
 		}
 		// After the structural checks, whose messages say more about a
 		// truncated or mislabelled file than a checksum does.
@@ -99,10 +133,26 @@ func readCIFARFiles(paths []string, f CIFARFormat, perFile int, v *verifier) ([]
 				return nil, nil, err
 			}
 		}
-		images = append(images, im...)
-		labels = append(labels, lb...)
 	}
 	return images, labels, nil
+}
+
+// readFileInto reads the file at path into buf (emptied first, its capacity
+// reused) and returns its contents, valid until buf's next use.
+func readFileInto(buf *bytes.Buffer, path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	buf.Reset()
+	if st, err := file.Stat(); err == nil {
+		buf.Grow(int(st.Size()) + bytes.MinRead) // ReadFrom then needs no second pass to see EOF
+	}
+	if _, err := buf.ReadFrom(file); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // readNames reads one name per non-empty line.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -205,4 +206,30 @@ func TestCIFAR10Partial(t *testing.T) {
 	writeFile(t, filepath.Join(empty, "batches.meta.txt"), []byte("a\n"))
 	_, _, err = LoadCIFAR10PartialDir(empty)
 	assert.ErrorContains(t, err, "no CIFAR-10 training batch")
+}
+
+// Reading allocates the images once plus one file's buffer, not the garbage
+// of appending file after file (which was ≈3× the data).
+func TestReadCIFARFilesAllocatesTheDataOnce(t *testing.T) {
+	dir := t.TempDir()
+	const perFile = 400
+	writeCIFAR10Dir(t, dir, perFile)
+	var paths []string
+	for _, f := range cifar10Layout.train {
+		paths = append(paths, filepath.Join(dir, f))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	im, lb, err := readCIFARFiles(paths, CIFAR10Format, perFile, nil)
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Len(t, lb, 5*perFile)
+	data := len(im) + 4*len(lb)
+	fileSize := perFile * CIFAR10Format.RecordSize()
+	assert.Less(t, int(after.TotalAlloc-before.TotalAlloc), data+2*fileSize,
+		"allocated bytes for %d bytes of images and labels and %d-byte files", data, fileSize)
+	// The concatenation is exact: every file's records in order.
+	for _, r := range []int{0, perFile - 1, perFile, 5*perFile - 1} {
+		assert.Equal(t, int32((r%perFile)%10), lb[r], "label of record %d", r)
+	}
 }

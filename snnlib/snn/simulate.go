@@ -167,7 +167,7 @@ func (s *Simulator) compile() error {
 				zs, thetas = append(zs, z), append(thetas, s.threshold(ctx, z))
 				return z
 			}).FoldBatchNorm(true)
-			logits := s.nw.Model(net, x, s.nw.NumClasses)
+			s.nw.Model(net, x, s.nw.NumClasses)
 			s.sim = s.nw.Strategy.Simulation(s.nw.Neuron, len(zs))
 			if s.sim.Neuron == nil {
 				s.sim.Neuron = s.nw.Neuron
@@ -187,9 +187,12 @@ func (s *Simulator) compile() error {
 					v = append(v, ZerosLike(m))
 				}
 			}
-			// The logits are returned (and dropped) so that every graph input is
-			// an ancestor of some output: simplego sizes its buffers by the outputs.
-			return append(v, logits)
+			// The state needs the sites' shapes, not their values: the forward
+			// pass is left out of the compiled graph (XLA drops what no output
+			// uses), which made every batch's set-up cost one more step. The
+			// returned scalar only makes x an ancestor of an output, which
+			// simplego needs to size its buffers.
+			return append(v, ReduceAllMax(Slice(x, AxisRange(0, 1))))
 		})
 		if err != nil {
 			return err
@@ -491,7 +494,7 @@ func (s *Simulator) runBatch(images, labels *tensors.Tensor, T int) (*BatchResul
 		return nil, err
 	}
 	n := s.nSites()
-	v[len(v)-1].FinalizeAll() // the logits
+	v[len(v)-1].FinalizeAll() // the scalar that kept x an input
 	b := images.Shape().Dimensions[0]
 	st := &batchState{s: s, list: append([]*tensors.Tensor{tensors.FromShape(shapes.Make(dtypes.Float32, b, s.nw.NumClasses))}, v[:len(v)-1]...)}
 	res := &BatchResult{Size: b, Correct: make([]int, T), Spikes: make([][]float64, T)}
