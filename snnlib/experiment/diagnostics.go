@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 
 	"github.com/nqsnn/nqsnn/snnlib/analysis"
@@ -12,8 +14,26 @@ import (
 	"github.com/nqsnn/nqsnn/snnlib/snn"
 )
 
-// Diagnose probes the SNN on the first batch of ds for every T in ts.
-func Diagnose(sim *snn.Simulator, ds train.Dataset, ts []int, levels int) (*Diagnostics, error) {
+// DiagnosticsMemory bounds the simulation state the diagnostics record: per
+// neuron and example, the membrane and three window sums (input, output,
+// spikes) in float32, held twice while a compiled call runs (its inputs and
+// its outputs). A small network's diagnostics use the whole first test batch;
+// a deep one's use as many of its first examples as fit (ResNet-20 on
+// CIFAR-10: 89 of 128, which kept a whole run's peak resident memory under
+// 1.5 GiB).
+const DiagnosticsMemory = 256 << 20
+
+// DiagnosticExamples is how many examples of a batch of batch the
+// diagnostics probe so that their recorded state stays within
+// DiagnosticsMemory (at least one).
+func DiagnosticExamples(neuronsPerExample, batch int) int {
+	const bytesPerNeuron = 4 * 4 // membrane + 3 window sums, float32
+	return max(1, min(batch, DiagnosticsMemory/(bytesPerNeuron*max(neuronsPerExample, 1))))
+}
+
+// Diagnose probes the SNN for every T in ts on the first examples of ds's
+// first batch (all of it when examples is 0 or at least the batch size).
+func Diagnose(sim *snn.Simulator, ds train.Dataset, ts []int, levels, examples int) (*Diagnostics, error) {
 	ds.Reset()
 	defer ds.Reset()
 	_, in, lab, err := ds.Yield()
@@ -23,12 +43,23 @@ func Diagnose(sim *snn.Simulator, ds train.Dataset, ts []int, levels int) (*Diag
 	if err != nil {
 		return nil, err
 	}
-	d := &Diagnostics{Examples: in[0].Shape().Dimensions[0]}
+	images, labels := in[0], lab[0]
+	if b := images.Shape().Dimensions[0]; examples > 0 && examples < b {
+		if images, err = headOfBatch(images, examples); err != nil {
+			return nil, err
+		}
+		defer images.FinalizeAll()
+		if labels, err = headOfBatch(labels, examples); err != nil {
+			return nil, err
+		}
+		defer labels.FinalizeAll()
+	}
+	d := &Diagnostics{Examples: images.Shape().Dimensions[0]}
 	for _, T := range ts {
 		w := record.WindowDiagnostics{T: T}
 		// One site at a time: a deep network's probe data does not fit in
 		// memory all at once at a useful batch size.
-		err := sim.ProbeEach(in[0], lab[0], T, levels, func(l analysis.LayerData) error {
+		err := sim.ProbeEach(images, labels, T, levels, func(l analysis.LayerData) error {
 			ld, err := diagnoseLayer(l)
 			w.Layers = append(w.Layers, ld)
 			return err
@@ -39,6 +70,23 @@ func Diagnose(sim *snn.Simulator, ds train.Dataset, ts []int, levels int) (*Diag
 		d.Windows = append(d.Windows, w)
 	}
 	return d, nil
+}
+
+// headOfBatch copies the first n examples (axis 0) of t into a new tensor.
+func headOfBatch(t *tensors.Tensor, n int) (*tensors.Tensor, error) {
+	dims := t.Shape().Dimensions
+	head := tensors.FromShape(shapes.Make(t.DType(), append([]int{n}, dims[1:]...)...))
+	var err error
+	if e := t.ConstBytes(func(src []byte) {
+		err = head.MutableBytes(func(dst []byte) { copy(dst, src[:len(dst)]) })
+	}); e != nil {
+		err = e
+	}
+	if err != nil {
+		head.FinalizeAll()
+		return nil, fmt.Errorf("diagnostics: copying the first %d examples: %w", n, err)
+	}
+	return head, nil
 }
 
 // diagnoseLayer computes every diagnostic of one site's probe data.

@@ -30,8 +30,13 @@ func (r *runner) finish(meta *Meta) (*Results, error) {
 	if err != nil {
 		return nil, r.interrupted(err)
 	}
-	fmt.Fprintf(r.log, "test: diagnostics at T = %v on the first test batch\n", diagnosticWindows(r.cfg))
-	diag, err := Diagnose(sim, r.data.Test, diagnosticWindows(r.cfg), r.cfg.Levels)
+	neurons, err := sim.NeuronsPerExample(r.data.Info.ExampleShape)
+	if err != nil {
+		return nil, err
+	}
+	examples := DiagnosticExamples(neurons, r.data.Info.EvalBatch)
+	fmt.Fprintf(r.log, "test: diagnostics at T = %v on the first %d test examples\n", diagnosticWindows(r.cfg), min(examples, r.data.Info.TestExamples))
+	diag, err := Diagnose(sim, r.data.Test, diagnosticWindows(r.cfg), r.cfg.Levels, examples)
 	if err != nil {
 		return nil, r.interrupted(fmt.Errorf("diagnostics: %w", err))
 	}

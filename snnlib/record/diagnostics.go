@@ -25,7 +25,8 @@ type WindowDiagnostics struct {
 	Layers []LayerDiagnostics `json:"layers"`
 }
 
-// Diagnostics are computed on the first test batch for a few windows T.
+// Diagnostics are computed on the first test examples (see
+// experiment.DiagnosticsMemory) for a few windows T.
 type Diagnostics struct {
 	Examples int                 `json:"examples"`
 	Windows  []WindowDiagnostics `json:"windows"`
@@ -48,7 +49,7 @@ func LoadDiagnostics(dir string) (*Diagnostics, error) {
 func (d *Diagnostics) Markdown() string {
 	s := ""
 	for _, w := range d.Windows {
-		s += fmt.Sprintf("\n**T = %d** (first test batch, %d examples): mean signed error per neuron\n\n", w.T, d.Examples)
+		s += fmt.Sprintf("\n**T = %d** (first %d test examples): mean signed error per neuron\n\n", w.T, d.Examples)
 		s += "| site | total ReLU(z)−rate | clipping | quantisation | residual | gap μ | gap σ | membrane outside [0, θ) |\n|---|---|---|---|---|---|---|---|\n"
 		for _, l := range w.Layers {
 			sp := l.Split

@@ -88,3 +88,22 @@ func (nw Network) Describe(backend backends.Backend, ctx *context.Context, examp
 	})
 	return sites, syn, err
 }
+
+// NeuronsPerExample is the number of spiking neurons (activation-site
+// elements) one example of exampleShape passes through: what the
+// simulation's per-neuron state scales with.
+func (nw Network) NeuronsPerExample(backend backends.Backend, ctx *context.Context, exampleShape []int) (int, error) {
+	sites, _, err := nw.Describe(backend, ctx, exampleShape)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range sites {
+		size := 1
+		for _, d := range s.Shape {
+			size *= d
+		}
+		n += size
+	}
+	return n, nil
+}

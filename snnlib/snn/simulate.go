@@ -127,6 +127,12 @@ func (s *Simulator) recordOnly(r recording) *Simulator {
 	return s
 }
 
+// NeuronsPerExample is the number of spiking neurons one example of
+// exampleShape passes through (see [Network.NeuronsPerExample]).
+func (s *Simulator) NeuronsPerExample(exampleShape []int) (int, error) {
+	return s.nw.NeuronsPerExample(s.backend, s.ctx, exampleShape)
+}
+
 func (s *Simulator) modelCtx() *context.Context { return s.ctx.In(ModelScope).Checked(false) }
 
 func (s *Simulator) threshold(ctx *context.Context, z *Node) *Node {
@@ -408,7 +414,10 @@ func (b *batchState) call(e *context.Exec, images, labels *tensors.Tensor) (corr
 func (b *batchState) steps(images, labels *tensors.Tensor, T int, each func(t, correct int, spikes []float64)) error {
 	for t := 0; t < T; {
 		e := b.s.step
-		if b.s.chunk > 1 && T-t >= b.s.chunk {
+		// Recording every sum (probes, rasters) runs one step per call: its
+		// few windows would not repay compiling the larger several-step
+		// graph, whose compilation alone lifted a ResNet-20 run's peak memory.
+		if b.s.chunk > 1 && T-t >= b.s.chunk && b.s.record != recordAll {
 			var err error
 			if e, err = b.s.chunkExec(); err != nil {
 				return err

@@ -376,3 +376,27 @@ func TestStepsPerCallChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The neurons an example passes through are the sites' elements: the small
+// CNN on MNIST has 28·28·16 + 14·14·32 + 128, ResNet-20 on CIFAR-10
+// 7·32·32·16 + 6·16·16·32 + 6·8·8·64.
+func TestNeuronsPerExample(t *testing.T) {
+	b := testutil.Backend(t)
+	relu, err := strategy.ByName("relu", strategy.DefaultConfig())
+	require.NoError(t, err)
+	for _, c := range []struct {
+		model model.Fn
+		shape []int
+		want  int
+	}{
+		{model.SmallCNN, []int{28, 28, 1}, 28*28*16 + 14*14*32 + 128},
+		{model.ResNet20, []int{32, 32, 3}, 7*32*32*16 + 6*16*16*32 + 6*8*8*64},
+	} {
+		nw := snn.Network{Model: c.model, NumClasses: 10, Strategy: relu, Neuron: neuron.IF{InitFraction: 0.5}}
+		sim, err := snn.NewSimulator(b, context.New(), nw)
+		require.NoError(t, err)
+		n, err := sim.NeuronsPerExample(c.shape)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, n)
+	}
+}
