@@ -73,7 +73,10 @@ const DefaultStepsPerCall = 4
 // runs (at least 1). Several steps per call keep the state on the device
 // between them, compute the input layer once (the image is the same at every
 // step) and save a call's overhead per step; the graph grows with k, and so
-// does its compile time. Results are the same for every k.
+// does its compile time. Results are the same for every k. Simulations that
+// record every window sum (Probe, ProbeEach, Raster) run one step per call:
+// their state is four times larger and their few windows would not repay
+// compiling the larger graph.
 func (s *Simulator) StepsPerCall(k int) *Simulator {
 	s.chunk = max(k, 1)
 	s.chunks = [numRecordings]*context.Exec{}
