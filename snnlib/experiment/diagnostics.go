@@ -16,8 +16,8 @@ import (
 
 // DiagnosticsMemory bounds the simulation state the diagnostics record: per
 // neuron and example, the membrane and three window sums (input, output,
-// spikes) in float32, held twice while a compiled call runs (its inputs and
-// its outputs). A small network's diagnostics use the whole first test batch;
+// spikes) in float32. A compiled call holds that state twice (its inputs and
+// its outputs), so the bound is half of what a call needs at most. A small network's diagnostics use the whole first test batch;
 // a deep one's use as many of its first examples as fit (ResNet-20 on
 // CIFAR-10: 89 of 128, which kept a whole run's peak resident memory under
 // 1.5 GiB).
